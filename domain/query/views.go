@@ -67,16 +67,11 @@ type SensorView struct {
 	Version           string
 	Message           string
 	LastHeartbeat     time.Time
-	Drops             Drops
+	Drops             runtime.Drops
 	EventsReceived    uint64
 	SpooledRecords    uint64
 	Restricted        bool
 	RestrictionReason string
-}
-
-// Drops are a sensor's loss counters.
-type Drops struct {
-	RingBuffer, SpoolFull, DecodeErrors, DedupOverflow, FilteredInKernel uint64
 }
 
 // NodeView is a node with its sensor.
@@ -190,4 +185,11 @@ type FileFilter struct {
 	SHA256     string
 	Kind       runtime.FileKind
 	PURLPrefix string
+}
+
+// Page is one page of a list and the cursor after its last row; Next is
+// nil on the last page.
+type Page[T any] struct {
+	Items []T
+	Next  Cursor
 }

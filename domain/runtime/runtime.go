@@ -117,6 +117,13 @@ type ApplyResult struct {
 	Files     int
 }
 
+// HasDetail says whether the record carries a sighting's details (a first
+// sighting does; a counters-only update does not). A uid of 0 is root, not
+// "unknown", so the test is on what a sensor always fills in.
+func (p *Process) HasDetail() bool {
+	return p.Comm != "" || len(p.Argv) > 0 || p.PID != 0
+}
+
 // MergeProcess folds a later report of the same key into an earlier
 // record. Counts add up; first and last seen widen; details already known
 // stay (the first sighting carries them, later reports only counters), and
@@ -131,17 +138,13 @@ func MergeProcess(old, later Process) Process {
 	m.FirstSeen = earliest(old.FirstSeen, later.FirstSeen)
 	m.LastSeen = latest(old.LastSeen, later.LastSeen)
 	m.Drift = old.Drift || later.Drift
-	if len(m.Argv) == 0 {
+	if !old.HasDetail() {
+		// The details of one sighting travel together: mixing the argv of
+		// one execution with the uid of another would describe neither.
 		m.Argv, m.ArgvTruncated = later.Argv, later.ArgvTruncated
+		m.UID, m.PID, m.ParentPID = later.UID, later.PID, later.ParentPID
+		m.ParentExecutablePath, m.Comm = later.ParentExecutablePath, later.Comm
 	}
-	if m.UID == 0 {
-		m.UID = later.UID
-	}
-	if m.PID == 0 {
-		m.PID, m.ParentPID = later.PID, later.ParentPID
-	}
-	m.ParentExecutablePath = firstNonEmpty(m.ParentExecutablePath, later.ParentExecutablePath)
-	m.Comm = firstNonEmpty(m.Comm, later.Comm)
 	m.Container.PodUID = firstNonEmpty(m.Container.PodUID, later.Container.PodUID)
 	if m.Container.Runtime == "" {
 		m.Container.Runtime = later.Container.Runtime

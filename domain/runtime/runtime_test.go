@@ -57,6 +57,11 @@ func TestMergeProcess(t *testing.T) {
 					t.Errorf("seen = %v..%v", m.FirstSeen, m.LastSeen)
 				}
 			}},
+		{"root's uid 0 is a detail, not a gap", Process{Comm: "sh", UID: 0, PID: 5, Count: 1}, Process{Comm: "sh", UID: 1000, PID: 9, Count: 1}, func(t *testing.T, m Process) {
+			if m.UID != 0 || m.PID != 5 {
+				t.Errorf("UID = %d, PID = %d; want root's first sighting", m.UID, m.PID)
+			}
+		}},
 		{"drift once seen stays", Process{Drift: true, Count: 1}, Process{Count: 1}, func(t *testing.T, m Process) {
 			if !m.Drift {
 				t.Error("drift was lost")
@@ -67,9 +72,9 @@ func TestMergeProcess(t *testing.T) {
 				t.Error("drift was not taken")
 			}
 		}},
-		{"a different argv later does not replace the first", full, Process{Argv: []string{"curl", "--other"}, Count: 1}, func(t *testing.T, m Process) {
-			if m.Argv[1] != "-s" {
-				t.Errorf("Argv = %q", m.Argv)
+		{"a different sighting later does not replace the first", full, Process{Argv: []string{"curl", "--other"}, UID: 0, Comm: "curl", Count: 1}, func(t *testing.T, m Process) {
+			if m.Argv[1] != "-s" || m.UID != 1000 {
+				t.Errorf("Argv = %q, UID = %d; want the first sighting's", m.Argv, m.UID)
 			}
 		}},
 	}

@@ -174,3 +174,44 @@ func checkStrings(max int, ss ...string) error {
 	}
 	return nil
 }
+
+// ValidateSensorInfo checks what a sensor says about itself.
+func ValidateSensorInfo(s SensorInfo) error {
+	if s.NodeName == "" || len(s.NodeName) > 253 {
+		return domain.Invalidf("node_name is required, at most 253 characters")
+	}
+	if err := checkMode(s.Mode, s.HookMode); err != nil {
+		return err
+	}
+	return checkStrings(512, s.NodeName, s.KernelVersion, s.OSImage, s.Architecture, s.Version, s.BootID)
+}
+
+// ValidateHeartbeat checks a sensor heartbeat.
+func ValidateHeartbeat(h Heartbeat) error {
+	if h.NodeName == "" || len(h.NodeName) > 253 {
+		return domain.Invalidf("node_name is required, at most 253 characters")
+	}
+	switch h.Status {
+	case "", inventory.SensorRunning, inventory.SensorDegraded, inventory.SensorFailed, inventory.SensorDisabled:
+	default:
+		return domain.Invalidf("a sensor cannot report status %q", h.Status)
+	}
+	if err := checkMode(h.Mode, h.HookMode); err != nil {
+		return err
+	}
+	return checkStrings(4096, h.Version, h.Message)
+}
+
+func checkMode(m SensorMode, h HookMode) error {
+	switch m {
+	case "", ModeKubernetes, ModeHost:
+	default:
+		return domain.Invalidf("unknown sensor mode %q", m)
+	}
+	switch h {
+	case "", HookLSM, HookFentry, HookTracepoint:
+	default:
+		return domain.Invalidf("unknown hook mode %q", h)
+	}
+	return nil
+}
