@@ -21,7 +21,7 @@ func fromUS(v int64) time.Time {
 	return time.UnixMicro(v).UTC()
 }
 
-// jsonText stores a map or slice as JSON text, '' when empty.
+// jsonText stores a map or slice as JSON text, ” when empty.
 func jsonText[T any](v T, empty bool) string {
 	if empty {
 		return ""

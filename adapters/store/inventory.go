@@ -396,7 +396,7 @@ func (a *inventoryApply) pods(ctx context.Context) error {
 	return nil
 }
 
-// repository is the normalised repository of a reference, '' when it does
+// repository is the normalised repository of a reference, ” when it does
 // not parse (the reference is kept as written either way).
 func repository(ref string) string {
 	r, err := artifact.ParseReference(ref)

@@ -5,7 +5,7 @@
 // go through the dialect.
 //
 // Times are stored as Unix microseconds, 0 meaning never; JSON values as
-// TEXT, '' meaning empty.
+// TEXT, ” meaning empty.
 package store
 
 import (
