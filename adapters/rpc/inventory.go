@@ -22,7 +22,9 @@ type inventoryHandler struct {
 
 var _ runwatchv1connect.InventoryServiceHandler = (*inventoryHandler)(nil)
 
-func pageReq(p *v1.Page) ports.PageRequest { return ports.PageRequest{Size: p.GetSize(), Token: p.GetToken()} }
+func pageReq(p *v1.Page) ports.PageRequest {
+	return ports.PageRequest{Size: p.GetSize(), Token: p.GetToken()}
+}
 
 // serve runs a use case and converts its answer, mapping errors.
 func serve[Req, Res, T any](ctx context.Context, h *inventoryHandler, req *connect.Request[Req], call func() (T, error), conv func(T, time.Time) *Res) (*connect.Response[Res], error) {
