@@ -20,75 +20,7 @@ import (
 	"github.com/runwatch/runwatch/domain/access"
 	"github.com/runwatch/runwatch/platform/platformtest"
 	v1 "github.com/runwatch/runwatch/proto/gen/runwatch/v1"
-	"github.com/runwatch/runwatch/proto/gen/runwatch/v1/runwatchv1connect"
 )
-
-// h2c is an HTTP/2 client without TLS, as agents use against a plain
-// http:// platform.
-func h2c() *http.Client {
-	tr := &http.Transport{}
-	tr.Protocols = new(http.Protocols)
-	tr.Protocols.SetUnencryptedHTTP2(true)
-	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
-}
-
-type bearer string
-
-func (b bearer) intercept() connect.Option {
-	return connect.WithInterceptors(connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
-		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-			if b != "" {
-				req.Header().Set("Authorization", "Bearer "+string(b))
-			}
-			if req.Peer().Protocol != connect.ProtocolGRPC {
-				return nil, fmt.Errorf("client speaks %s, want gRPC", req.Peer().Protocol)
-			}
-			return next(ctx, req)
-		}
-	}))
-}
-
-func agents(url, token string) (runwatchv1connect.ControllerServiceClient, runwatchv1connect.SensorServiceClient) {
-	opts := []connect.ClientOption{connect.WithGRPC(), bearer(token).intercept()}
-	return runwatchv1connect.NewControllerServiceClient(h2c(), url, opts...), runwatchv1connect.NewSensorServiceClient(h2c(), url, opts...)
-}
-
-const (
-	nginxDigest = "sha256:4bcff63911fcb4448bd4fdacec207030997caf25e9bea4045fa6c8c44de311d1"
-	cid1        = "1111111111111111111111111111111111111111111111111111111111111111"
-	cid2        = "2222222222222222222222222222222222222222222222222222222222222222"
-	shaSh       = "5555555555555555555555555555555555555555555555555555555555555555"
-)
-
-func snapshotRequest() *v1.ReportInventoryRequest {
-	ctr := func(name, id string) *v1.ContainerInfo {
-		return &v1.ContainerInfo{Name: name, Kind: v1.ContainerKind_CONTAINER_KIND_REGULAR, Image: "nginx:1.27", ImageDigest: nginxDigest,
-			ImageId: "docker.io/library/nginx@" + nginxDigest, ContainerId: id, Runtime: "containerd", State: v1.ContainerState_CONTAINER_STATE_RUNNING}
-	}
-	return &v1.ReportInventoryRequest{BatchId: "snap-0001-a", SnapshotId: "snap-0001", SnapshotComplete: true,
-		Nodes:      []*v1.NodeInfo{{Name: "node-1", KernelVersion: "6.18.0", OsImage: "Debian GNU/Linux 12", Ready: true}},
-		Namespaces: []*v1.NamespaceInfo{{Name: "shop"}},
-		Workloads:  []*v1.WorkloadInfo{{Uid: "dep-web", Kind: "Deployment", Namespace: "shop", Name: "web", DesiredReplicas: 2}},
-		Pods: []*v1.PodInfo{
-			{Uid: "pod-1", Namespace: "shop", Name: "web-1", NodeName: "node-1", WorkloadUid: "dep-web", WorkloadKind: "Deployment", WorkloadName: "web", Phase: "Running", Containers: []*v1.ContainerInfo{ctr("nginx", cid1)}},
-			{Uid: "pod-2", Namespace: "shop", Name: "web-2", NodeName: "node-1", WorkloadUid: "dep-web", WorkloadKind: "Deployment", WorkloadName: "web", Phase: "Running", Containers: []*v1.ContainerInfo{ctr("nginx", cid2)}},
-		}}
-}
-
-func runtimeRequest(batch string, n int) *v1.ReportRuntimeRequest {
-	now := timestamppb.Now()
-	req := &v1.ReportRuntimeRequest{BatchId: batch, NodeName: "node-1"}
-	for i := range n {
-		req.Executions = append(req.Executions, &v1.ProcessExecution{
-			Container:      &v1.ContainerRef{ContainerId: cid1, PodUid: "pod-1", Runtime: v1.ContainerRuntime_CONTAINER_RUNTIME_CONTAINERD},
-			ExecutablePath: fmt.Sprintf("/usr/bin/tool-%03d", i), Sha256: shaSh, Argv: []string{"tool", "--flag"}, Comm: "tool",
-			Pid: uint32(100 + i), FirstSeen: now, LastSeen: now, Count: 1})
-	}
-	req.FileLoads = []*v1.FileLoad{{Container: &v1.ContainerRef{ContainerId: cid1, Runtime: v1.ContainerRuntime_CONTAINER_RUNTIME_CONTAINERD},
-		Path: "/usr/lib/x86_64-linux-gnu/libssl.so.3", Kind: v1.FileKind_FILE_KIND_SHARED_LIBRARY, PackagePurls: []string{"pkg:deb/debian/libssl3@3.0.15"},
-		FirstSeen: now, LastSeen: now, Count: 1}}
-	return req
-}
 
 // call posts Connect JSON and decodes the answer with protojson, as any
 // Connect client would.
@@ -116,7 +48,7 @@ func TestEndToEnd(t *testing.T) {
 			in := platformtest.Start(t, dialect)
 			ctx := context.Background()
 			token := in.CreateToken(t, "prod")
-			controller, sensor := agents(in.URL, token)
+			controller, sensor := platformtest.Agents(in.URL, token)
 
 			reg, err := controller.RegisterCluster(ctx, connect.NewRequest(&v1.RegisterClusterRequest{ClusterUid: "kube-system-uid-prod", ClusterName: "prod", KubernetesVersion: "v1.37.2", ControllerVersion: "0.1.0"}))
 			if err != nil {
@@ -125,7 +57,7 @@ func TestEndToEnd(t *testing.T) {
 			if reg.Msg.GetClusterName() != "prod" || reg.Msg.GetHeartbeatInterval().AsDuration() <= 0 || reg.Msg.GetMaxBatchObjects() <= 0 {
 				t.Errorf("register = %v", reg.Msg)
 			}
-			inv, err := controller.ReportInventory(ctx, connect.NewRequest(snapshotRequest()))
+			inv, err := controller.ReportInventory(ctx, connect.NewRequest(platformtest.SampleSnapshot()))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,7 +71,7 @@ func TestEndToEnd(t *testing.T) {
 				Mode: v1.SensorMode_SENSOR_MODE_KUBERNETES, HookMode: v1.HookMode_HOOK_MODE_TRACEPOINT})); err != nil {
 				t.Fatal(err)
 			}
-			rt, err := sensor.ReportRuntime(ctx, connect.NewRequest(runtimeRequest("rt-batch-0001", 120)))
+			rt, err := sensor.ReportRuntime(ctx, connect.NewRequest(platformtest.SampleRuntime("rt-batch-0001", 120)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -147,7 +79,7 @@ func TestEndToEnd(t *testing.T) {
 				t.Errorf("runtime = %v", rt.Msg)
 			}
 			// The agent retries: nothing counts twice.
-			again, err := sensor.ReportRuntime(ctx, connect.NewRequest(runtimeRequest("rt-batch-0001", 120)))
+			again, err := sensor.ReportRuntime(ctx, connect.NewRequest(platformtest.SampleRuntime("rt-batch-0001", 120)))
 			if err != nil || !again.Msg.GetDuplicate() {
 				t.Fatalf("retry = %v, %v; want duplicate", again, err)
 			}
@@ -170,10 +102,10 @@ func TestEndToEnd(t *testing.T) {
 				t.Errorf("nodes = %+v", nodes.Nodes)
 			}
 			wl := call[v1.ListWorkloadsResponse](t, in, "InventoryService/ListWorkloads", admin, `{"filter":{"namespace":"shop","window":"TIME_WINDOW_NOW"}}`)
-			if len(wl.Workloads) != 1 || wl.Workloads[0].Pods != 2 || wl.Workloads[0].Processes != 120 || wl.Workloads[0].Images[0] != nginxDigest {
+			if len(wl.Workloads) != 1 || wl.Workloads[0].Pods != 2 || wl.Workloads[0].Processes != 120 || wl.Workloads[0].Images[0] != platformtest.NginxDigest {
 				t.Errorf("workloads = %+v", wl.Workloads)
 			}
-			img := call[v1.GetImageResponse](t, in, "InventoryService/GetImage", admin, `{"digest":"`+nginxDigest+`"}`)
+			img := call[v1.GetImageResponse](t, in, "InventoryService/GetImage", admin, `{"digest":"`+platformtest.NginxDigest+`"}`)
 			if img.Image.Repository != "docker.io/library/nginx" || len(img.Containers) != 2 || len(img.Workloads) != 1 || len(img.Processes) != 100 ||
 				!img.Truncated || len(img.LoadedFiles) != 1 || img.Image.Processes != 120 {
 				t.Errorf("image = %v containers, %v workloads, %v processes, %v files, truncated %v, image %+v",
@@ -190,7 +122,7 @@ func TestEndToEnd(t *testing.T) {
 						t.Fatalf("%s came twice", p.ExecutablePath)
 					}
 					seen[p.ExecutablePath] = true
-					if p.PodName != "web-1" || p.ImageDigest != nginxDigest || p.Count != 1 {
+					if p.PodName != "web-1" || p.ImageDigest != platformtest.NginxDigest || p.Count != 1 {
 						t.Fatalf("process = %+v", p)
 					}
 				}
@@ -234,18 +166,18 @@ func TestBadInput(t *testing.T) {
 			ctx := context.Background()
 			prod := in.CreateToken(t, "prod")
 			staging := in.CreateToken(t, "staging")
-			controller, sensor := agents(in.URL, prod)
+			controller, sensor := platformtest.Agents(in.URL, prod)
 			if _, err := controller.RegisterCluster(ctx, connect.NewRequest(&v1.RegisterClusterRequest{ClusterUid: "uid-prod"})); err != nil {
 				t.Fatal(err)
 			}
-			stagingController, _ := agents(in.URL, staging)
+			stagingController, _ := platformtest.Agents(in.URL, staging)
 			if _, err := stagingController.RegisterCluster(ctx, connect.NewRequest(&v1.RegisterClusterRequest{ClusterUid: "uid-staging"})); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := controller.ReportInventory(ctx, connect.NewRequest(snapshotRequest())); err != nil {
+			if _, err := controller.ReportInventory(ctx, connect.NewRequest(platformtest.SampleSnapshot())); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := sensor.ReportRuntime(ctx, connect.NewRequest(runtimeRequest("rt-good-0001", 3))); err != nil {
+			if _, err := sensor.ReportRuntime(ctx, connect.NewRequest(platformtest.SampleRuntime("rt-good-0001", 3))); err != nil {
 				t.Fatal(err)
 			}
 			// An expired token, made directly in the store.
@@ -268,24 +200,24 @@ func TestBadInput(t *testing.T) {
 				t.Fatalf("revoke: %d %s", status, body)
 			}
 
-			huge := runtimeRequest("rt-huge-0001", 0)
+			huge := platformtest.SampleRuntime("rt-huge-0001", 0)
 			huge.Executions = []*v1.ProcessExecution{{Container: &v1.ContainerRef{Runtime: v1.ContainerRuntime_CONTAINER_RUNTIME_HOST},
 				ExecutablePath: "/bin/" + strings.Repeat("x", 17<<20)}}
-			unknownEnum := runtimeRequest("rt-enum-0001", 1)
+			unknownEnum := platformtest.SampleRuntime("rt-enum-0001", 1)
 			unknownEnum.FileLoads[0].Kind = v1.FileKind(42)
-			absurd := runtimeRequest("rt-absurd-01", 1)
+			absurd := platformtest.SampleRuntime("rt-absurd-01", 1)
 			absurd.Executions[0].Count = 1 << 60
-			tooMany := runtimeRequest("rt-many-0001", 10001)
-			future := runtimeRequest("rt-future-01", 1)
+			tooMany := platformtest.SampleRuntime("rt-many-0001", 10001)
+			future := platformtest.SampleRuntime("rt-future-01", 1)
 			future.Executions[0].LastSeen = timestamppb.New(time.Now().Add(48 * time.Hour))
-			hostWithID := runtimeRequest("rt-host-0001", 1)
+			hostWithID := platformtest.SampleRuntime("rt-host-0001", 1)
 			hostWithID.Executions[0].Container.Runtime = v1.ContainerRuntime_CONTAINER_RUNTIME_HOST
-			badInv := snapshotRequest()
+			badInv := platformtest.SampleSnapshot()
 			badInv.BatchId = "bad-inv-0001"
 			badInv.Pods[0].Containers[0].ImageDigest = "sha256:nothex"
 
 			rtCall := func(token string, req *v1.ReportRuntimeRequest) error {
-				_, s := agents(in.URL, token)
+				_, s := platformtest.Agents(in.URL, token)
 				_, err := s.ReportRuntime(ctx, connect.NewRequest(req))
 				return err
 			}
@@ -295,14 +227,16 @@ func TestBadInput(t *testing.T) {
 				code connect.Code
 				msg  string
 			}{
-				{"no token", func() error { return rtCall("", runtimeRequest("rt-x-000001", 1)) }, connect.CodeUnauthenticated, "no credentials"},
-				{"garbage token", func() error { return rtCall("nope", runtimeRequest("rt-x-000001", 1)) }, connect.CodeUnauthenticated, "unknown token"},
-				{"malformed registration token", func() error { return rtCall("rwr_abc", runtimeRequest("rt-x-000001", 1)) }, connect.CodeUnauthenticated, "malformed"},
-				{"unknown registration token", func() error { return rtCall("rwr_aaaaaaaa_"+strings.Repeat("a", 32), runtimeRequest("rt-x-000001", 1)) }, connect.CodeUnauthenticated, "unknown registration token"},
-				{"wrong secret", func() error { return rtCall(prod[:len(prod)-4]+"aaaa", runtimeRequest("rt-x-000001", 1)) }, connect.CodeUnauthenticated, "unknown registration token"},
-				{"expired token", func() error { return rtCall(expired, runtimeRequest("rt-x-000001", 1)) }, connect.CodeUnauthenticated, "expired"},
-				{"revoked token", func() error { return rtCall(revoked, runtimeRequest("rt-x-000001", 1)) }, connect.CodeUnauthenticated, "revoked"},
-				{"admin token cannot ingest", func() error { return rtCall(platformtest.AdminToken, runtimeRequest("rt-x-000001", 1)) }, connect.CodePermissionDenied, "only a cluster's registration token"},
+				{"no token", func() error { return rtCall("", platformtest.SampleRuntime("rt-x-000001", 1)) }, connect.CodeUnauthenticated, "no credentials"},
+				{"garbage token", func() error { return rtCall("nope", platformtest.SampleRuntime("rt-x-000001", 1)) }, connect.CodeUnauthenticated, "unknown token"},
+				{"malformed registration token", func() error { return rtCall("rwr_abc", platformtest.SampleRuntime("rt-x-000001", 1)) }, connect.CodeUnauthenticated, "malformed"},
+				{"unknown registration token", func() error {
+					return rtCall("rwr_aaaaaaaa_"+strings.Repeat("a", 32), platformtest.SampleRuntime("rt-x-000001", 1))
+				}, connect.CodeUnauthenticated, "unknown registration token"},
+				{"wrong secret", func() error { return rtCall(prod[:len(prod)-4]+"aaaa", platformtest.SampleRuntime("rt-x-000001", 1)) }, connect.CodeUnauthenticated, "unknown registration token"},
+				{"expired token", func() error { return rtCall(expired, platformtest.SampleRuntime("rt-x-000001", 1)) }, connect.CodeUnauthenticated, "expired"},
+				{"revoked token", func() error { return rtCall(revoked, platformtest.SampleRuntime("rt-x-000001", 1)) }, connect.CodeUnauthenticated, "revoked"},
+				{"admin token cannot ingest", func() error { return rtCall(platformtest.AdminToken, platformtest.SampleRuntime("rt-x-000001", 1)) }, connect.CodePermissionDenied, "only a cluster's registration token"},
 				{"cluster A claims cluster B", func() error {
 					_, err := controller.RegisterCluster(ctx, connect.NewRequest(&v1.RegisterClusterRequest{ClusterUid: "uid-staging"}))
 					return err
@@ -363,7 +297,7 @@ func TestBadInput(t *testing.T) {
 				req.Header.Set("Content-Type", "application/grpc")
 				req.Header.Set("Te", "trailers")
 				req.Header.Set("Authorization", "Bearer "+prod)
-				res, err := h2c().Do(req)
+				res, err := platformtest.H2C().Do(req)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -417,7 +351,7 @@ func TestHealthAndReflection(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, in.URL+"/grpc.health.v1.Health/Check", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/grpc")
 	req.Header.Set("Te", "trailers")
-	hres, err := h2c().Do(req)
+	hres, err := platformtest.H2C().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
