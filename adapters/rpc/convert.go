@@ -155,7 +155,9 @@ func containerRef(c *v1.ContainerRef) runtime.ContainerRef {
 	return runtime.ContainerRef{ContainerID: c.GetContainerId(), PodUID: c.GetPodUid(), Runtime: runtimes.domain(c.GetRuntime()), CgroupPath: c.GetCgroupPath()}
 }
 
-func runtimeBatch(r *v1.ReportRuntimeRequest) runtime.Batch {
+// RuntimeBatch converts a ReportRuntime request to the domain batch it
+// carries (exported for benchmarks that replay requests).
+func RuntimeBatch(r *v1.ReportRuntimeRequest) runtime.Batch {
 	b := runtime.Batch{ID: r.GetBatchId(), NodeName: r.GetNodeName(),
 		Processes: make([]runtime.Process, len(r.GetExecutions())), Files: make([]runtime.FileLoad, len(r.GetFileLoads()))}
 	for i, e := range r.GetExecutions() {

@@ -75,7 +75,7 @@ func (h *ingestHandler) RegisterNode(ctx context.Context, req *connect.Request[v
 }
 
 func (h *ingestHandler) ReportRuntime(ctx context.Context, req *connect.Request[v1.ReportRuntimeRequest]) (*connect.Response[v1.ReportRuntimeResponse], error) {
-	b := runtimeBatch(req.Msg)
+	b := RuntimeBatch(req.Msg)
 	res, err := h.uc.ReportRuntime(ctx, PrincipalFrom(ctx), &b)
 	if err != nil {
 		return nil, h.fail(ctx, req.Spec().Procedure, err)

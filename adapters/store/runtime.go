@@ -196,3 +196,22 @@ func (w sqliteWriter) upsert(ctx context.Context, table string, cols []string, o
 	}
 	return nil
 }
+
+// ProcessColumns and FileColumns are the runtime tables' columns in the
+// order RuntimeRows gives values, for benchmarks that write the same rows
+// another way.
+var (
+	ProcessColumns = processCols
+	FileColumns    = fileCols
+)
+
+// RuntimeRows returns the rows the store writes for a batch.
+func RuntimeRows(clusterID string, b *runtime.Batch) (procs, files [][]any) {
+	for i := range b.Processes {
+		procs = append(procs, processValues(clusterID, b.NodeName, &b.Processes[i]))
+	}
+	for i := range b.Files {
+		files = append(files, fileValues(clusterID, b.NodeName, &b.Files[i]))
+	}
+	return procs, files
+}
