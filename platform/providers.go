@@ -14,6 +14,7 @@ import (
 	"github.com/runwatch/runwatch/adapters/store"
 	"github.com/runwatch/runwatch/platform/app"
 	"github.com/runwatch/runwatch/ports"
+	"github.com/runwatch/runwatch/web"
 )
 
 // The providers wire composes. Each turns configuration or other parts
@@ -52,7 +53,8 @@ func provideRoutes(auth *app.Authenticator, ingest *app.Ingest, queries *app.Que
 		Metrics: rpc.NewMetrics(reg), MaxMessage: rpc.DefaultMaxMessageBytes})
 }
 
-func provideUI() http.Handler { return nil }
+// provideUI serves the web UI bundle embedded in the binary.
+func provideUI() http.Handler { return web.Handler(web.Dist()) }
 
 func provideServer(cfg *Config, routes []rpc.Route, s *store.Store, reg *prometheus.Registry, ui http.Handler, log *slog.Logger) *server.Server {
 	return server.New(cfg.ServerConfig(), routes, s.Ping, reg, ui, log)

@@ -1,0 +1,99 @@
+import type { Image } from "../gen/runwatch/v1/inventory_pb";
+import { useApi } from "../api";
+import { FilterBar } from "../components/filters";
+import { Clip, Link } from "../components/link";
+import { Pager } from "../components/pager";
+import { Empty, ErrorBox, Loading, NotAvailable } from "../components/states";
+import { type Column, DataTable, byNumber, byString } from "../components/table";
+import { ago, dateTime, num, shortDigest } from "../format";
+import { useQuery } from "../hooks";
+import { filterFromParams, pageFromParams, queryKey } from "../query";
+import type { Location } from "../router";
+import { onSort, sortOf } from "./common";
+
+const DEFAULT_WINDOW = "now";
+
+export function imageName(i: Image): string {
+  return i.references[0] || i.repository || shortDigest(i.digest);
+}
+
+export function Images({ loc }: { loc: Location }) {
+  const api = useApi();
+  const filter = filterFromParams(loc.params, DEFAULT_WINDOW);
+  const q = useQuery(queryKey("images", loc.params), (signal) =>
+    api.inventory.listImages({ filter, page: pageFromParams(loc.params) }, { signal }),
+  );
+  const cols: Column<Image>[] = [
+    {
+      key: "name",
+      label: "Image",
+      class: "wide",
+      compare: byString(imageName),
+      render: (i) => (
+        <span class="two-line">
+          <Link href={`/images/${encodeURIComponent(i.digest)}`} class="strong">
+            <Clip text={imageName(i)} />
+          </Link>
+          {i.references.length > 1 && <span class="muted small">also {i.references.slice(1, 3).join(", ")}</span>}
+        </span>
+      ),
+    },
+    { key: "repository", label: "Registry path", compare: byString((i) => i.repository), render: (i) => <Clip text={i.repository || "–"} /> },
+    { key: "digest", label: "Digest", render: (i) => <span class="mono" title={i.digest}>{shortDigest(i.digest)}</span> },
+    {
+      key: "containers",
+      label: "Running",
+      class: "num",
+      compare: byNumber((i) => i.runningContainers),
+      render: (i) => `${num(i.runningContainers)} / ${num(i.containers)}`,
+    },
+    { key: "workloads", label: "Workloads", class: "num", compare: byNumber((i) => i.workloads), render: (i) => num(i.workloads) },
+    { key: "clusters", label: "Clusters", class: "num", compare: byNumber((i) => i.clusters), render: (i) => num(i.clusters) },
+    { key: "processes", label: "Processes", class: "num", compare: byNumber((i) => i.processes), render: (i) => num(i.processes) },
+    { key: "files", label: "Loaded files", class: "num", compare: byNumber((i) => i.loadedFiles), render: (i) => num(i.loadedFiles) },
+    {
+      key: "seen",
+      label: "Last seen",
+      compare: byNumber((i) => i.lastSeen?.seconds ?? 0n),
+      render: (i) => <span title={dateTime(i.lastSeen)}>{ago(i.lastSeen)}</span>,
+    },
+  ];
+  return (
+    <>
+      <header class="page-head">
+        <h1>Images</h1>
+        <p class="lede">Every image digest containers run, and what runs it.</p>
+      </header>
+      <FilterBar
+        loc={loc}
+        fields={[
+          { key: "cluster", label: "Cluster" },
+          { key: "namespace", label: "Namespace" },
+          { key: "workload", label: "Workload" },
+          { key: "text", label: "Search", placeholder: "reference, repository or digest", wide: true },
+        ]}
+        defaultWindow={DEFAULT_WINDOW}
+      />
+      <NotAvailable what="Trust, integrity evidence and vulnerabilities per image">
+        They join this table once the platform checks images against your artifact registry and vulnerability data.
+      </NotAvailable>
+      {q.status === "error" && <ErrorBox error={q.error} retry={q.reload} />}
+      {!q.data && q.status === "loading" && <Loading label="Loading images" />}
+      {q.data && q.data.images.length === 0 && <Empty title="No images match">Images appear when a cluster's controller reports.</Empty>}
+      {q.data && q.data.images.length > 0 && (
+        <>
+          <DataTable
+            caption="Images"
+            columns={cols}
+            rows={q.data.images}
+            rowKey={(i) => i.digest}
+            sort={sortOf(loc)}
+            onSort={onSort(loc)}
+            busy={q.status === "loading"}
+          />
+          <Pager loc={loc} shown={q.data.images.length} next={q.data.nextPageToken} noun="images" />
+        </>
+      )}
+    </>
+  );
+}
