@@ -51,4 +51,3 @@ func TestPlatformServesTheUI(t *testing.T) {
 		t.Errorf("the API behind the UI = %d %s", status, body)
 	}
 }
-

@@ -1,7 +1,7 @@
 // The application shell: navigation, theme, and the page for the URL.
 // Until the platform accepts the session's token, only the sign-in page
 // shows.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { type Api, ApiContext } from "./api";
 import { Link } from "./components/link";
 import { Empty } from "./components/states";
@@ -78,8 +78,12 @@ export function App({ api }: { api: Api }) {
   useEffect(() => {
     document.title = `${title} · Runwatch`;
   }, [title]);
-  // Move focus to the page on navigation so screen readers announce it.
+  // Move focus to the page on navigation (not on the first load) so
+  // screen readers announce the new page and Tab starts from it.
+  const firstPath = useRef(loc.path);
   useEffect(() => {
+    if (firstPath.current === loc.path) return;
+    firstPath.current = "";
     document.getElementById("main")?.focus({ preventScroll: true });
   }, [loc.path]);
 

@@ -14,7 +14,7 @@ export const WINDOWS: WindowOption[] = [
   { key: "24h", label: "Last 24 hours", value: TimeWindow.TIME_WINDOW_24H },
   { key: "3d", label: "Last 3 days", value: TimeWindow.TIME_WINDOW_3D },
   { key: "7d", label: "Last 7 days", value: TimeWindow.TIME_WINDOW_7D },
-  { key: "10d", label: "Last 10 days (all retained)", value: TimeWindow.TIME_WINDOW_10D },
+  { key: "10d", label: "Last 10 days (all kept)", value: TimeWindow.TIME_WINDOW_10D },
 ];
 
 export function windowOf(key: string | null, fallback: string): WindowOption {

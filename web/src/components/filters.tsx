@@ -78,7 +78,7 @@ export function FilterBar({
         </label>
       ))}
       {defaultWindow && (
-        <label class="field">
+        <label class="field window">
           <span class="field-label">Time window</span>
           <select
             name="window"

@@ -147,7 +147,7 @@ export function ImagePage({ loc, digest }: { loc: Location; digest: string }) {
             data is connected.
           </NotAvailable>
         )}
-        {truncated && (tab === "processes" || tab === "files" || tab === "containers") && (
+        {truncated && (counts[tab] ?? 0) >= 50 && (
           <p class="more">
             Showing the first page.{" "}
             <Link href={seeAll(tab === "files" ? "/vulnerabilities" : tab === "containers" ? "/workloads" : "/processes")}>See all →</Link>

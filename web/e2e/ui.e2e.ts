@@ -1,0 +1,365 @@
+// End-to-end tests of the web UI in a real Chromium against a real
+// platform holding 50,000 process records stored through the ingest API.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Platform, chromiumMissing, ensureOutDirs, launchBrowser, outDir, shotDir, startPlatform } from "./harness";
+
+const RECORDS = Number(process.env.RUNWATCH_E2E_RECORDS ?? 50000);
+const missing = chromiumMissing();
+
+describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${missing})` : ""}`, () => {
+  let full: Platform;
+  let empty: Platform;
+  let context: BrowserContext;
+  let closeBrowser: () => Promise<void>;
+  const figures: Record<string, unknown> = { records: RECORDS };
+
+  beforeAll(async () => {
+    ensureOutDirs();
+    [full, empty] = await Promise.all([startPlatform({ records: RECORDS }), startPlatform({ empty: true })]);
+    ({ context, close: closeBrowser } = await launchBrowser());
+  });
+
+  afterAll(async () => {
+    await closeBrowser?.();
+    await Promise.all([full?.stop(), empty?.stop()]);
+    writeFileSync(join(outDir, "figures.json"), JSON.stringify(figures, null, 2) + "\n");
+  });
+
+  // page opens a tab already signed in to a platform.
+  async function page(p: Platform = full): Promise<Page> {
+    const pg = await context.newPage();
+    const errors: string[] = [];
+    pg.on("pageerror", (e) => errors.push(String(e)));
+    (pg as Page & { errors: string[] }).errors = errors;
+    await pg.addInitScript((t) => sessionStorage.setItem("runwatch.token", t), p.env.adminToken);
+    return pg;
+  }
+
+  async function shot(pg: Page, name: string) {
+    await pg.screenshot({ path: join(shotDir, `${name}.png`), fullPage: true });
+  }
+
+  // noHorizontalOverflow: long names must not widen the page itself.
+  async function noHorizontalOverflow(pg: Page) {
+    const { scroll, client } = await pg.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+    expect(scroll).toBeLessThanOrEqual(client + 1);
+  }
+
+  // timeToData loads a page cold and measures, inside the browser, the
+  // time from navigation start until its first data row is in the DOM (a
+  // MutationObserver notes the moment; no polling delay is counted).
+  const observed = new WeakSet<Page>();
+  async function timeToData(pg: Page, url: string, rowSelector: string): Promise<number> {
+    if (!observed.has(pg)) {
+      observed.add(pg);
+      await pg.addInitScript((sel) => {
+        const w = window as unknown as { firstRowAt?: number };
+        new MutationObserver((_, obs) => {
+          if (document.querySelector(sel)) {
+            w.firstRowAt = performance.now();
+            obs.disconnect();
+          }
+        }).observe(document, { childList: true, subtree: true });
+      }, rowSelector);
+    }
+    await pg.goto("about:blank");
+    await pg.goto(url);
+    await pg.waitForFunction(() => (window as unknown as { firstRowAt?: number }).firstRowAt !== undefined);
+    return pg.evaluate(() => (window as unknown as { firstRowAt: number }).firstRowAt);
+  }
+
+  it("asks for a token, refuses a wrong one, and signs in with the admin token", async () => {
+    const pg = await context.newPage();
+    await pg.goto(full.env.url + "/");
+    await expect(pg.getByRole("heading", { name: "Runwatch" }).isVisible()).resolves.toBe(true);
+    await shot(pg, "01-sign-in");
+    await pg.getByLabel("API token").fill("not-the-token-at-all");
+    await pg.getByRole("button", { name: "Sign in" }).click();
+    await pg.getByRole("alert").getByText("That token was refused: it is expired or wrong.").waitFor();
+    await shot(pg, "02-sign-in-refused");
+    await pg.getByLabel("API token").fill(full.env.adminToken);
+    await pg.getByRole("button", { name: "Sign in" }).click();
+    await pg.getByRole("heading", { name: "Overview", level: 1 }).waitFor();
+    expect(await pg.evaluate(() => sessionStorage.getItem("runwatch.token"))).toBe(full.env.adminToken);
+    await pg.close();
+  });
+
+  it("shows the overview: counts, sensors, risks, clusters", async () => {
+    const pg = await page();
+    await pg.goto(full.env.url + "/?window=10d");
+    const stat = (label: string) => pg.locator(".stat", { hasText: label }).locator(".stat-value");
+    await stat("Clusters").waitFor();
+    expect(await stat("Clusters").textContent()).toBe("3");
+    expect(await stat("Workloads").textContent()).toBe(String(full.env.seeded!.workloads));
+    expect(await stat("Processes").textContent()).toBe(RECORDS.toLocaleString("en"));
+    // The sensor chart has a text equivalent.
+    const bar = await pg.getByRole("img", { name: /Nodes by sensor status/ }).getAttribute("aria-label");
+    expect(bar).toContain("Running 3");
+    expect(bar).toContain("Degraded 1");
+    // Drift is a real risk count; what the API lacks says so.
+    expect(await pg.locator(".risk-list .risk-count").textContent()).toBe(String(full.env.seeded!.drifted));
+    expect(await pg.getByRole("note", { name: /Vulnerability funnel|All → critical/ }).count()).toBeGreaterThan(0);
+    for (const c of full.env.seeded!.clusters) await pg.locator(".cluster-list").getByRole("link", { name: c }).waitFor();
+    await shot(pg, "03-overview");
+    await pg.getByLabel("Theme").selectOption("dark");
+    await shot(pg, "03-overview-dark");
+    await pg.getByLabel("Theme").selectOption("system");
+    expect((pg as Page & { errors: string[] }).errors).toEqual([]);
+    await pg.close();
+  });
+
+  it("lists clusters and nodes with controller and sensor status", async () => {
+    const pg = await page();
+    await pg.goto(full.env.url + "/clusters");
+    const clusters = pg.getByRole("table", { name: "Clusters" });
+    await clusters.getByRole("row", { name: /prod-eu/ }).getByText("connected").waitFor();
+    await clusters.getByRole("row", { name: /staging/ }).getByText("degraded").waitFor();
+    await clusters.getByRole("row", { name: /dev-laptop/ }).getByText("not connected").waitFor();
+    const nodes = pg.getByRole("table", { name: "Nodes" });
+    await nodes.getByRole("row", { name: /ip-10-0-2-21/ }).getByText("degraded").waitFor();
+    await nodes.getByRole("row", { name: /kind-worker/ }).getByText("not installed").waitFor();
+    // Selecting a cluster filters the nodes, through the URL.
+    await clusters.getByRole("link", { name: "staging" }).click();
+    await pg.waitForURL(/cluster=staging/);
+    await pg.getByRole("heading", { name: "Nodes of staging" }).waitFor();
+    await expect.poll(() => nodes.locator("tbody tr").count()).toBe(2);
+    await shot(pg, "04-clusters");
+    await pg.close();
+  });
+
+  it("filters, sorts, pages and expands workloads", async () => {
+    const pg = await page();
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) times.push(await timeToData(pg, full.env.url + "/workloads", "table.data tbody tr"));
+    figures.workloadsTimeToDataMs = summarize(times);
+    process.stderr.write(`workloads page: first row after ${JSON.stringify(figures.workloadsTimeToDataMs)} ms (${RECORDS} process records)\n`);
+
+    const table = pg.getByRole("table", { name: "Workloads" });
+    expect(await table.locator("tbody > tr").count()).toBe(50);
+    await pg.getByRole("navigation", { name: "Pages of workloads" }).getByRole("button", { name: "Next" }).click();
+    await pg.waitForURL(/page=/);
+    await expect.poll(() => table.locator("tbody > tr").count()).toBe(full.env.seeded!.workloads - 50);
+    await pg.getByRole("button", { name: "Previous" }).click();
+    await expect.poll(() => table.locator("tbody > tr").count()).toBe(50);
+
+    // Filter by namespace: applied on Enter, kept in the URL.
+    await pg.getByRole("search", { name: "Filters" }).getByLabel("Namespace").fill("payments");
+    await pg.getByRole("search", { name: "Filters" }).getByLabel("Namespace").press("Enter");
+    await pg.waitForURL(/namespace=payments/);
+    await expect.poll(() => table.locator("tbody > tr").count()).toBe(4); // 3 in prod-eu, 1 in staging
+    const namespaces = await table.locator("tbody > tr td:nth-child(3)").allTextContents();
+    expect(new Set(namespaces)).toEqual(new Set(["payments"]));
+
+    // Sort by processes, descending, within the page.
+    await table.getByRole("button", { name: "Processes", exact: true }).click();
+    await table.getByRole("button", { name: "Processes", exact: true }).click();
+    await pg.waitForURL(/sort=processes&dir=desc/);
+    expect(await table.getByRole("columnheader", { name: "Processes", exact: true }).getAttribute("aria-sort")).toBe("descending");
+    const counts = (await table.locator("tbody > tr td:nth-child(9)").allTextContents()).map((s) => Number(s.replace(/,/g, "")));
+    expect(counts).toEqual([...counts].sort((a, b) => b - a));
+    expect(counts[0]).toBeGreaterThan(0);
+
+    // Expand a row by keyboard: its processes load under it.
+    const expander = table.getByRole("button", { name: "Processes of Deployment payments/payments-worker" }).first();
+    await expander.focus();
+    await pg.keyboard.press("Enter");
+    expect(await expander.getAttribute("aria-expanded")).toBe("true");
+    await pg.getByRole("table", { name: "Processes of payments-worker" }).locator("tbody tr").first().waitFor();
+    await pg.waitForURL(/open=/);
+    await shot(pg, "05-workloads");
+
+    // The long workload name is clipped, not spilling over the page.
+    await pg.goto(full.env.url + "/workloads?text=recommendation-engine");
+    await table.locator("tbody tr").first().waitFor();
+    expect(await table.locator(".clip", { hasText: "recommendation-engine" }).first().getAttribute("title")).toBe(full.env.seeded!.longWorkload);
+    await noHorizontalOverflow(pg);
+    await pg.close();
+  });
+
+  it("opens an image with its containers, processes and loaded files", async () => {
+    const pg = await page();
+    await pg.goto(full.env.url + "/images");
+    const nginx = pg.getByRole("link", { name: "docker.io/library/nginx:1.27" });
+    await nginx.waitFor();
+    await shot(pg, "06-images");
+    await nginx.click();
+    await pg.waitForURL(new RegExp(`/images/${encodeURIComponent(full.env.seeded!.nginxImage)}`));
+    await pg.getByRole("heading", { name: "docker.io/library/nginx:1.27", level: 1 }).waitFor();
+    await pg.getByRole("table", { name: "Containers" }).locator("tbody tr").first().waitFor();
+    await shot(pg, "07-image");
+    await pg.getByRole("navigation", { name: "Image details" }).getByRole("link", { name: /Processes/ }).click();
+    await pg.waitForURL(/tab=processes/);
+    await pg.getByRole("table", { name: "Processes" }).locator("tbody tr").first().waitFor();
+    await pg.getByRole("navigation", { name: "Image details" }).getByRole("link", { name: /Loaded files/ }).click();
+    const files = pg.getByRole("table", { name: "Loaded files" });
+    await files.getByText("/usr/lib/x86_64-linux-gnu/libssl.so.3").first().waitFor();
+    expect(await files.getByText(/pkg:deb\/debian\/libssl3@3\.0\.15/).count()).toBeGreaterThan(0);
+    await shot(pg, "08-image-files");
+    await pg.getByRole("navigation", { name: "Image details" }).getByRole("link", { name: "Vulnerabilities" }).click();
+    await pg.getByRole("note", { name: /Vulnerabilities of this image/ }).waitFor();
+    await pg.close();
+  });
+
+  it("finds processes by path, hash, drift and time window", async () => {
+    const pg = await page();
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) times.push(await timeToData(pg, full.env.url + "/processes?window=10d", "table.data tbody tr"));
+    figures.processesTimeToDataMs = summarize(times);
+    process.stderr.write(`processes page: first row after ${JSON.stringify(figures.processesTimeToDataMs)} ms (${RECORDS} process records)\n`);
+
+    const table = pg.getByRole("table", { name: "Processes" });
+    const search = pg.getByRole("search", { name: "Filters" });
+    await search.getByLabel("Path or name").fill("/usr/bin/curl");
+    await search.getByRole("button", { name: "Apply" }).click();
+    await pg.waitForURL(/text=%2Fusr%2Fbin%2Fcurl/);
+    await expect.poll(async () => new Set(await table.locator("tbody > tr td:nth-child(2) .clip").allTextContents())).toEqual(new Set(["/usr/bin/curl"]));
+    await shot(pg, "09-processes-search");
+
+    // By hash, from a fresh link.
+    await pg.goto(`${full.env.url}/processes?window=10d&sha256=${full.env.seeded!.curlSha256}`);
+    await table.locator("tbody tr").first().waitFor();
+    expect(new Set(await table.locator("tbody > tr td:nth-child(2) .clip").allTextContents())).toEqual(new Set(["/usr/bin/curl"]));
+
+    // Drift only.
+    await pg.goto(`${full.env.url}/processes?window=10d`);
+    await pg.getByLabel("Drift only").check();
+    await pg.waitForURL(/drift=1/);
+    await expect.poll(async () => (await table.locator("tbody > tr").count()) === (await table.getByText("drift", { exact: true }).count())).toBe(true);
+
+    // Narrower windows hold fewer records; "now" is the last five minutes.
+    await pg.getByLabel("Time window").selectOption("now");
+    await pg.waitForURL(/window=now/);
+    await table.locator("tbody tr").first().waitFor();
+
+    // 1000 rows on one page, and the 600-character path clipped.
+    await pg.goto(`${full.env.url}/processes?window=10d&size=1000`);
+    await expect.poll(() => table.locator("tbody > tr").count(), { timeout: 30_000 }).toBe(1000);
+    await pg.goto(`${full.env.url}/processes?window=10d&text=deeply-nested-directory`);
+    const long = table.locator(".clip", { hasText: "deeply-nested-directory" }).first();
+    await long.waitFor();
+    expect(await long.getAttribute("title")).toBe(full.env.seeded!.longPath);
+    await noHorizontalOverflow(pg);
+    await table.getByRole("button", { name: /Details of \/opt\/deeply/ }).click();
+    await pg.locator(".detail-row").getByText("--config").waitFor();
+    await shot(pg, "10-processes-long-path");
+    await pg.close();
+  });
+
+  it("lists loaded components by package on the vulnerabilities page", async () => {
+    const pg = await page();
+    await pg.goto(full.env.url + "/vulnerabilities?window=10d&purl=pkg:maven/");
+    const files = pg.getByRole("table", { name: "Loaded files" });
+    await files.locator("tbody tr").first().waitFor();
+    expect(new Set(await files.locator("tbody > tr td:nth-child(1) .clip").allTextContents())).toEqual(new Set(["/app/lib/log4j-core-2.17.1.jar"]));
+    await pg.getByRole("note", { name: /All → critical & high → with a fix → applicable: not available yet/ }).waitFor();
+    await shot(pg, "11-vulnerabilities");
+    await pg.close();
+  });
+
+  it("creates and revokes a registration token, showing the install command", async () => {
+    const pg = await page();
+    await pg.goto(full.env.url + "/settings");
+    const tokens = pg.getByRole("table", { name: "Registration tokens" });
+    await tokens.getByRole("row", { name: /dev-laptop/ }).waitFor();
+    await pg.getByLabel("Cluster name").fill("qa-east");
+    await pg.getByLabel("Description").fill("QA cluster, created from the UI");
+    await pg.getByRole("button", { name: "Create token" }).click();
+    const created = pg.getByRole("region", { name: "New registration token" });
+    await created.waitFor();
+    const secret = (await created.getByTestId("new-token").textContent()) ?? "";
+    expect(secret).toMatch(/^rwr_/);
+    const cmd = (await created.locator("pre").textContent()) ?? "";
+    expect(cmd).toContain(`--set platform.token=${secret}`);
+    expect(cmd).toContain(`--set platform.url=${full.env.url}`);
+    expect(cmd).toContain("--set clusterName=qa-east");
+    const row = tokens.getByRole("row", { name: /qa-east/ });
+    await row.getByText("active").waitFor();
+    await shot(pg, "12-settings-token-created");
+
+    // The token works for ingest: a controller may register with it.
+    const res = await fetch(full.env.url + "/runwatch.v1.ControllerService/RegisterCluster", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${secret}` },
+      body: JSON.stringify({ clusterUid: "qa-east-kube-system", clusterName: "qa-east" }),
+    });
+    expect(res.status).toBe(200);
+
+    await row.getByRole("button", { name: /Revoke token/ }).click();
+    await row.getByRole("button", { name: "Revoke now" }).click();
+    await row.getByText("revoked").waitFor();
+    await pg.close();
+  });
+
+  it("shows a refused token mid-session as 'expired or wrong' and asks again", async () => {
+    const pg = await context.newPage();
+    await pg.goto(full.env.url + "/");
+    await pg.evaluate(() => sessionStorage.setItem("runwatch.token", "rwa_expired_or_wrong_token"));
+    await pg.goto(full.env.url + "/workloads?namespace=shop");
+    const alert = pg.getByRole("alert");
+    await alert.getByText("Your token was refused: it is expired, revoked or wrong.").waitFor();
+    expect(await pg.evaluate(() => sessionStorage.getItem("runwatch.token"))).toBeNull();
+    await shot(pg, "13-token-refused");
+    // Signing in again returns to the same view.
+    await pg.getByLabel("API token").fill(full.env.adminToken);
+    await pg.getByRole("button", { name: "Sign in" }).click();
+    await pg.getByRole("heading", { name: "Workloads", level: 1 }).waitFor();
+    expect(pg.url()).toContain("namespace=shop");
+    await pg.close();
+  });
+
+  it("shows an API error with what the platform said, and a way out", async () => {
+    const pg = await page();
+    await pg.goto(full.env.url + "/processes?page=not-a-page-token");
+    const alert = pg.getByRole("alert");
+    await alert.getByText("The platform refused this request").waitFor();
+    await alert.getByRole("button", { name: "Try again" }).waitFor();
+    await shot(pg, "14-api-error");
+    await pg.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Processes" }).click();
+    await pg.locator("table.data tbody tr").first().waitFor();
+    await pg.close();
+  });
+
+  it("shows an empty platform as empty, with the next step", async () => {
+    const pg = await page(empty);
+    await pg.goto(empty.env.url + "/");
+    await pg.getByText("No cluster reports yet.").waitFor();
+    expect(await pg.locator(".stat", { hasText: "Clusters" }).locator(".stat-value").textContent()).toBe("0");
+    await shot(pg, "15-empty-overview");
+    await pg.goto(empty.env.url + "/workloads");
+    await pg.getByText("No workloads match").waitFor();
+    await pg.goto(empty.env.url + "/processes");
+    await pg.getByText("No processes match").waitFor();
+    await pg.goto(empty.env.url + "/settings");
+    await pg.getByText("No registration tokens yet").waitFor();
+    await shot(pg, "16-empty-settings");
+    await pg.goto(empty.env.url + "/no/such/page");
+    await pg.getByText("There is no such page").waitFor();
+    await pg.close();
+  });
+
+  it("is usable by keyboard: skip link, navigation, focus", async () => {
+    const pg = await page();
+    await pg.goto(full.env.url + "/");
+    await pg.getByRole("heading", { name: "Overview", level: 1 }).waitFor();
+    await pg.keyboard.press("Tab");
+    expect(await pg.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+    await pg.keyboard.press("Enter");
+    expect(await pg.evaluate(() => document.activeElement?.id)).toBe("main");
+    await pg.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Images" }).focus();
+    await pg.keyboard.press("Enter");
+    await pg.getByRole("heading", { name: "Images", level: 1 }).waitFor();
+    expect(await pg.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Images" }).getAttribute("aria-current")).toBe("page");
+    // Browser history works as in any site.
+    await pg.goBack();
+    await pg.getByRole("heading", { name: "Overview", level: 1 }).waitFor();
+    await pg.close();
+  });
+});
+
+function summarize(ms: number[]) {
+  const s = [...ms].sort((a, b) => a - b);
+  return { runs: s.map((x) => Math.round(x)), median: Math.round(s[Math.floor(s.length / 2)]), min: Math.round(s[0]), max: Math.round(s[s.length - 1]) };
+}

@@ -1,0 +1,179 @@
+// The app against an in-memory Connect server (createRouterTransport):
+// real request and response encoding, handlers written per test.
+import { Code, ConnectError, type ConnectRouter, type HandlerContext, createRouterTransport } from "@connectrpc/connect";
+import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/preact";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { authInterceptor, newApi } from "./api";
+import { App } from "./app";
+import { AdminService, RegistrationTokenState } from "./gen/runwatch/v1/admin_pb";
+import { InventoryService } from "./gen/runwatch/v1/inventory_pb";
+import { navigate } from "./router";
+import { Session } from "./session";
+
+const TOKEN = "admin-token-0123456789";
+
+function checkToken(ctx: HandlerContext) {
+  if (ctx.requestHeader.get("Authorization") !== `Bearer ${TOKEN}`) {
+    throw new ConnectError("token is expired", Code.Unauthenticated);
+  }
+}
+
+function workload(i: number, ns = "shop") {
+  return { clusterId: "c1", clusterName: "prod", uid: `uid-${i}`, kind: "Deployment", namespace: ns, name: `svc-${i}`, pods: 2n, processes: BigInt(10 * i), images: [], nodes: ["n1"] };
+}
+
+function setup(routes: (r: ConnectRouter) => void, signedIn = true) {
+  const session = new Session(sessionStorage);
+  if (signedIn) session.signIn(TOKEN);
+  const transport = createRouterTransport(routes, { transport: { interceptors: [authInterceptor(session)] } });
+  render(<App api={newApi(transport, session)} />);
+  return session;
+}
+
+beforeEach(() => {
+  sessionStorage.clear();
+  navigate("/", { replace: true });
+});
+afterEach(cleanup);
+
+describe("sign-in", () => {
+  it("refuses a wrong token and signs in with the right one", async () => {
+    setup((r) => r.service(InventoryService, { getOverview: (_, ctx) => (checkToken(ctx), { clusters: 2n, workloads: 7n }), listClusters: () => ({}) }), false);
+    const input = screen.getByLabelText("API token");
+    fireEvent.input(input, { target: { value: "wrong" } });
+    fireEvent.submit(input.closest("form")!);
+    await screen.findByText("That token was refused: it is expired or wrong.");
+    expect(sessionStorage.getItem("runwatch.token")).toBeNull();
+
+    fireEvent.input(input, { target: { value: TOKEN } });
+    fireEvent.submit(input.closest("form")!);
+    await screen.findByRole("heading", { name: "Overview", level: 1 });
+    expect(sessionStorage.getItem("runwatch.token")).toBe(TOKEN);
+    const clusters = await screen.findByText("Clusters", { selector: ".stat-label" });
+    expect(clusters.previousElementSibling?.textContent).toBe("2");
+  });
+
+  it("a token refused mid-session brings back the sign-in page, saying why", async () => {
+    const session = setup((r) =>
+      r.service(InventoryService, {
+        listWorkloads: () => {
+          throw new ConnectError("registration token expired at 2026-01-01", Code.Unauthenticated);
+        },
+      }),
+    );
+    navigate("/workloads");
+    await screen.findByText("Your token was refused: it is expired, revoked or wrong.");
+    expect(screen.getByText(/registration token expired at 2026-01-01/)).toBeTruthy();
+    expect(session.state().kind).toBe("rejected");
+  });
+});
+
+describe("workloads", () => {
+  it("shows rows, filters through the URL, and pages", async () => {
+    const seen: { namespace: string; token: string }[] = [];
+    setup((r) =>
+      r.service(InventoryService, {
+        listWorkloads: (req) => {
+          seen.push({ namespace: req.filter?.namespace ?? "", token: req.page?.token ?? "" });
+          if (req.filter?.namespace === "empty") return {};
+          return req.page?.token
+            ? { workloads: [workload(99)] }
+            : { workloads: [workload(1), workload(2)], nextPageToken: "next-1" };
+        },
+      }),
+    );
+    navigate("/workloads");
+    const table = await screen.findByRole("table", { name: "Workloads" });
+    expect(within(table).getAllByRole("row")).toHaveLength(3); // header and two rows
+    expect(within(table).getByText("svc-2")).toBeTruthy();
+
+    fireEvent.click(screen.getByRole("button", { name: "Next" }));
+    await screen.findByText("svc-99");
+    expect(new URLSearchParams(window.location.search).get("page")).toBe("next-1");
+    fireEvent.click(screen.getByRole("button", { name: "Previous" }));
+    await screen.findByText("svc-1");
+
+    const ns = screen.getByLabelText("Namespace");
+    fireEvent.input(ns, { target: { value: "empty" } });
+    fireEvent.submit(ns.closest("form")!);
+    await screen.findByText("No workloads match");
+    expect(window.location.search).toBe("?namespace=empty");
+    expect(seen.at(-1)).toEqual({ namespace: "empty", token: "" });
+  });
+
+  it("sorts the page by a column, and expands a row into its processes", async () => {
+    setup((r) =>
+      r.service(InventoryService, {
+        listWorkloads: () => ({ workloads: [workload(1), workload(3), workload(2)] }),
+        listProcesses: (req) => ({
+          processes: [{ clusterId: "c1", clusterName: "prod", nodeName: "n1", executablePath: `/usr/bin/for-${req.filter?.workload}`, count: 1n }],
+        }),
+      }),
+    );
+    navigate("/workloads");
+    const table = await screen.findByRole("table", { name: "Workloads" });
+    fireEvent.click(within(table).getByRole("button", { name: "Processes" }));
+    fireEvent.click(within(table).getByRole("button", { name: "Processes" }));
+    await waitFor(() => expect(within(table).getByRole("columnheader", { name: /Processes/ }).getAttribute("aria-sort")).toBe("descending"));
+    const names = within(table).getAllByText(/^svc-\d$/).map((e) => e.textContent);
+    expect(names).toEqual(["svc-3", "svc-2", "svc-1"]);
+
+    const expander = within(table).getByRole("button", { name: "Processes of Deployment shop/svc-2" });
+    fireEvent.click(expander);
+    await screen.findByText("/usr/bin/for-uid-2");
+    expect(expander.getAttribute("aria-expanded")).toBe("true");
+    expect(new URLSearchParams(window.location.search).get("open")).toBe("c1/uid-2");
+  });
+
+  it("shows what the platform said when a request fails, and retries", async () => {
+    let calls = 0;
+    setup((r) =>
+      r.service(InventoryService, {
+        listWorkloads: () => {
+          calls++;
+          if (calls === 1) throw new ConnectError("page token does not belong to this list", Code.InvalidArgument);
+          return { workloads: [workload(5)] };
+        },
+      }),
+    );
+    navigate("/workloads?page=stale");
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toContain("The platform refused this request");
+    expect(alert.textContent).toContain("page token does not belong to this list");
+    fireEvent.click(within(alert).getByRole("button", { name: "Try again" }));
+    await screen.findByText("svc-5");
+  });
+});
+
+describe("settings", () => {
+  it("creates a token, shows it once with the install command, and revokes it", async () => {
+    const tokens = [{ id: "t1", clusterName: "prod", state: RegistrationTokenState.ACTIVE }];
+    setup((r) =>
+      r.service(AdminService, {
+        listRegistrationTokens: () => ({ registrationTokens: tokens }),
+        createRegistrationToken: (req) => {
+          if (!req.clusterName) throw new ConnectError("cluster_name is required", Code.InvalidArgument);
+          tokens.push({ id: "t2", clusterName: req.clusterName, state: RegistrationTokenState.ACTIVE });
+          return { token: "rwr_t2_s3cret", registrationToken: { id: "t2", clusterName: req.clusterName } };
+        },
+        revokeRegistrationToken: (req) => {
+          tokens.find((t) => t.id === req.id)!.state = RegistrationTokenState.REVOKED;
+          return {};
+        },
+      }),
+    );
+    navigate("/settings");
+    await screen.findByRole("table", { name: "Registration tokens" });
+    const name = screen.getByLabelText("Cluster name");
+    fireEvent.input(name, { target: { value: "qa" } });
+    fireEvent.submit(name.closest("form")!);
+    const created = await screen.findByRole("region", { name: "New registration token" });
+    expect(within(created).getByTestId("new-token").textContent).toBe("rwr_t2_s3cret");
+    expect(created.querySelector("pre")!.textContent).toContain("--set platform.token=rwr_t2_s3cret");
+    expect(created.querySelector("pre")!.textContent).toContain("--set clusterName=qa");
+
+    fireEvent.click(await screen.findByRole("button", { name: "Revoke token t2 of qa" }));
+    fireEvent.click(screen.getByRole("button", { name: "Revoke now" }));
+    await waitFor(() => expect(screen.getAllByText("revoked")).toHaveLength(1));
+  });
+});
