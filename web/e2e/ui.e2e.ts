@@ -107,6 +107,7 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
     await pg.getByLabel("Theme").selectOption("dark");
     await shot(pg, "03-overview-dark");
     await pg.getByLabel("Theme").selectOption("system");
+    await pg.waitForFunction(() => localStorage.getItem("runwatch.theme") === null);
     expect((pg as Page & { errors: string[] }).errors).toEqual([]);
     await pg.close();
   });
@@ -277,6 +278,9 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
     expect(cmd).toContain("--set clusterName=qa-east");
     const row = tokens.getByRole("row", { name: /qa-east/ });
     await row.getByText("active").waitFor();
+    // Valid for a year unless chosen otherwise.
+    const expires = new Date(Date.now() + 365 * 86400_000).toISOString().slice(0, 10);
+    await row.getByText(expires).waitFor();
     await shot(pg, "12-settings-token-created");
 
     // The token works for ingest: a controller may register with it.

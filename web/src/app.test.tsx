@@ -148,10 +148,12 @@ describe("workloads", () => {
 describe("settings", () => {
   it("creates a token, shows it once with the install command, and revokes it", async () => {
     const tokens = [{ id: "t1", clusterName: "prod", state: RegistrationTokenState.ACTIVE }];
+    const ttls: bigint[] = [];
     setup((r) =>
       r.service(AdminService, {
         listRegistrationTokens: () => ({ registrationTokens: tokens }),
         createRegistrationToken: (req) => {
+          ttls.push(req.ttl?.seconds ?? 0n);
           if (!req.clusterName) throw new ConnectError("cluster_name is required", Code.InvalidArgument);
           tokens.push({ id: "t2", clusterName: req.clusterName, state: RegistrationTokenState.ACTIVE });
           return { token: "rwr_t2_s3cret", registrationToken: { id: "t2", clusterName: req.clusterName } };
@@ -171,6 +173,7 @@ describe("settings", () => {
     expect(within(created).getByTestId("new-token").textContent).toBe("rwr_t2_s3cret");
     expect(created.querySelector("pre")!.textContent).toContain("--set platform.token=rwr_t2_s3cret");
     expect(created.querySelector("pre")!.textContent).toContain("--set clusterName=qa");
+    expect(ttls).toEqual([365n * 86400n]); // valid for a year unless chosen otherwise
 
     fireEvent.click(await screen.findByRole("button", { name: "Revoke token t2 of qa" }));
     fireEvent.click(screen.getByRole("button", { name: "Revoke now" }));

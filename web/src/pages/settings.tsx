@@ -8,6 +8,7 @@ import { type CreateRegistrationTokenResponse, type RegistrationToken, Registrat
 import { ago, dateTime, enumLabel } from "../format";
 import { useQuery } from "../hooks";
 
+const DEFAULT_TTL_DAYS = 365;
 const TTLS = [
   { days: 30, label: "30 days" },
   { days: 90, label: "90 days" },
@@ -33,6 +34,7 @@ export function Settings() {
   const [created, setCreated] = useState<CreateRegistrationTokenResponse | null>(null);
   const [createError, setCreateError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [ttlDays, setTtlDays] = useState(DEFAULT_TTL_DAYS);
   const [confirm, setConfirm] = useState<string | null>(null);
   const [revokeError, setRevokeError] = useState<unknown>(null);
 
@@ -43,7 +45,7 @@ export function Settings() {
     setBusy(true);
     setCreateError(null);
     try {
-      const days = Number(get("ttl"));
+      const days = ttlDays;
       const res = await api.admin.createRegistrationToken({
         clusterName: get("cluster"),
         description: get("description"),
@@ -51,6 +53,7 @@ export function Settings() {
       });
       setCreated(res);
       f.reset();
+      setTtlDays(DEFAULT_TTL_DAYS);
       tokens.reload();
     } catch (err) {
       setCreateError(err);
@@ -128,7 +131,7 @@ export function Settings() {
           </label>
           <label class="field">
             <span class="field-label">Valid for</span>
-            <select name="ttl" defaultValue="365">
+            <select name="ttl" value={String(ttlDays)} onChange={(e) => setTtlDays(Number((e.currentTarget as HTMLSelectElement).value))}>
               {TTLS.map((t) => (
                 <option key={t.days} value={String(t.days)}>
                   {t.label}
