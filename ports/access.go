@@ -84,3 +84,10 @@ type AccessStore interface {
 	SettingsStore
 	EntitlementStore
 }
+
+// PasswordHasher hashes and checks passwords; the encoding carries its
+// own parameters.
+type PasswordHasher interface {
+	Hash(password string) (string, error)
+	Verify(encoded, password string) (bool, error)
+}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/runwatch/runwatch/domain"
 )
 
 // NodeInOperation is a node whose sensor heartbeats.
@@ -52,3 +54,16 @@ func Restrict(nodes []NodeInOperation, l License) []Decision {
 	}
 	return out
 }
+
+// RestrictedError refuses a report from a node over the entitlement.
+type RestrictedError struct {
+	Reason     string
+	RetryAfter time.Duration
+}
+
+func (e *RestrictedError) Error() string {
+	return "this node is restricted: " + e.Reason + "; its reports are refused until the restriction lifts"
+}
+
+// Unwrap makes it a domain.ErrFailedPrecondition.
+func (e *RestrictedError) Unwrap() error { return domain.ErrFailedPrecondition }

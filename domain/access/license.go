@@ -41,8 +41,18 @@ const LicenseSkew = 5 * time.Minute
 const maxLicenseLen = 8192
 
 // ParseLicense verifies a licence's signature with the public key and
-// checks its fields and validity at now.
+// checks its fields and that it is valid at now: what applying one needs.
 func ParseLicense(text string, pub ed25519.PublicKey, now time.Time) (License, error) {
+	l, err := VerifyLicense(text, pub)
+	if err != nil {
+		return License{}, err
+	}
+	return l, l.CheckValidity(now)
+}
+
+// VerifyLicense verifies a licence's signature and fields, whatever the
+// time: a stored licence that expired is still the licence it was.
+func VerifyLicense(text string, pub ed25519.PublicKey) (License, error) {
 	text = strings.TrimSpace(text)
 	if len(text) > maxLicenseLen {
 		return License{}, domain.Invalidf("licence is %d bytes: not a licence", len(text))
@@ -81,12 +91,20 @@ func ParseLicense(text string, pub ed25519.PublicKey, now time.Time) (License, e
 		return License{}, domain.Invalidf("licence grants %d nodes", l.SensorNodes)
 	case l.IssuedAt.IsZero() || !l.ExpiresAt.After(l.IssuedAt):
 		return License{}, domain.Invalidf("licence validity is empty (issued %s, expires %s)", l.IssuedAt.Format(time.RFC3339), l.ExpiresAt.Format(time.RFC3339))
-	case l.IssuedAt.After(now.Add(LicenseSkew)):
-		return License{}, domain.Invalidf("licence is issued in the future (%s): check this platform's clock", l.IssuedAt.Format(time.RFC3339))
-	case !now.Before(l.ExpiresAt):
-		return License{}, domain.Invalidf("licence %s expired on %s", l.ID, l.ExpiresAt.Format(time.RFC3339))
 	}
 	return l, nil
+}
+
+// CheckValidity says whether the licence is valid at now, allowing for
+// LicenseSkew at its start.
+func (l License) CheckValidity(now time.Time) error {
+	switch {
+	case l.IssuedAt.After(now.Add(LicenseSkew)):
+		return domain.Invalidf("licence is issued in the future (%s): check this platform's clock", l.IssuedAt.Format(time.RFC3339))
+	case !now.Before(l.ExpiresAt):
+		return domain.Invalidf("licence %s expired on %s", l.ID, l.ExpiresAt.Format(time.RFC3339))
+	}
+	return nil
 }
 
 // SignLicense issues a licence: the inverse of ParseLicense, for the

@@ -19,8 +19,12 @@ import (
 	"github.com/runwatch/runwatch/platform"
 )
 
-// AdminToken is the admin token of every test platform.
-const AdminToken = "test-admin-token-0123456789"
+// AdminToken is the admin token of every test platform, and
+// AdminPassword the password of its first admin, "admin".
+const (
+	AdminToken    = "test-admin-token-0123456789"
+	AdminPassword = "test-admin-password-0123"
+)
 
 // Instance is a running platform.
 type Instance struct {
@@ -38,7 +42,8 @@ var Dialects = []string{"sqlite", "postgres"}
 func Start(tb testing.TB, dialect string) *Instance {
 	tb.Helper()
 	dir := tb.TempDir()
-	cfg := platform.Config{Listen: "127.0.0.1:0", DataDir: dir, Retention: 240 * time.Hour, LogLevel: "warn", LogFormat: "text", AdminToken: AdminToken}
+	cfg := platform.Config{Listen: "127.0.0.1:0", DataDir: dir, Retention: 240 * time.Hour, LogLevel: "warn", LogFormat: "text",
+		AdminToken: AdminToken, AdminPassword: AdminPassword, IngestRateCluster: 200_000, IngestRateNode: 20_000}
 	if dialect == "postgres" {
 		cfg.Database = storetest.PostgresURL(tb)
 	}
