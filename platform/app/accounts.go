@@ -138,7 +138,7 @@ func (a *Accounts) ChangePassword(ctx context.Context, p access.Principal, curre
 		return err
 	}
 	if ok, err := a.hasher.Verify(u.PasswordHash, current); err != nil || !ok {
-		return domain.PermissionDeniedf("the current password is wrong")
+		return domain.Invalidf("the current password is wrong")
 	}
 	if err := access.ValidatePassword(u.Username, next); err != nil {
 		return err
