@@ -163,7 +163,7 @@ func TestEveryRPCIsChecked(t *testing.T) {
 		"runwatch.v1.InventoryService/ListNodes": read, "runwatch.v1.InventoryService/ListWorkloads": read,
 		"runwatch.v1.InventoryService/ListContainers": read, "runwatch.v1.InventoryService/ListImages": read,
 		"runwatch.v1.InventoryService/GetImage": read, "runwatch.v1.InventoryService/ListProcesses": read,
-		"runwatch.v1.InventoryService/ListLoadedFiles": read,
+		"runwatch.v1.InventoryService/ListLoadedFiles":     read,
 		"runwatch.v1.AdminService/CreateRegistrationToken": admin, "runwatch.v1.AdminService/ListRegistrationTokens": admin,
 		"runwatch.v1.AdminService/RevokeRegistrationToken": admin, "runwatch.v1.AdminService/CreateUser": admin,
 		"runwatch.v1.AdminService/ListUsers": admin, "runwatch.v1.AdminService/UpdateUser": admin,
@@ -283,7 +283,9 @@ func TestSessions(t *testing.T) {
 	// Disabling a user ends their sessions and API tokens at once.
 	valAPI := jsonField(t, mustOK(t, post(t, in, "/runwatch.v1.AdminService/CreateAPIToken", creds{cookie: val}, `{"name":"mine"}`)), "token")
 	users := mustOK(t, post(t, in, "/runwatch.v1.AdminService/ListUsers", creds{cookie: cookie}, `{}`))
-	var list struct{ Users []struct{ ID, Username string } }
+	var list struct {
+		Users []struct{ ID, Username string }
+	}
 	_ = json.Unmarshal(users, &list)
 	var valID string
 	for _, u := range list.Users {
