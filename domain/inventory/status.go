@@ -64,7 +64,8 @@ func EffectiveSensorStatus(disabledByLabel bool, s SensorState, now time.Time) S
 	case SensorRunning, SensorDegraded, SensorFailed, SensorDisabled, SensorStopped:
 		return s.Reported
 	}
-	// A heartbeat without a status is a sensor that runs.
+	// A heartbeat without a status is a sensor that runs; so is one that
+	// still says "restricted" after the platform lifted its restriction.
 	return SensorRunning
 }
 

@@ -29,6 +29,7 @@ func TestEffectiveSensorStatus(t *testing.T) {
 		{"a sensor that stopped on a disabled node", false, SensorState{Reported: SensorDisabled, LastHeartbeat: fresh}, SensorDisabled},
 		{"stopped cleanly", false, SensorState{Reported: SensorStopped, LastHeartbeat: fresh}, SensorStopped},
 		{"stopped cleanly long ago is not a failure", false, SensorState{Reported: SensorStopped, LastHeartbeat: stale}, SensorStopped},
+		{"says restricted after the platform lifted it", false, SensorState{Reported: SensorRestricted, LastHeartbeat: fresh}, SensorRunning},
 		{"unknown reported status counts as running", false, SensorState{Reported: "weird", LastHeartbeat: fresh}, SensorRunning},
 	}
 	for _, tt := range tests {
