@@ -418,7 +418,7 @@ func TestAPITokens(t *testing.T) {
 	}
 }
 
-func licenseKeys(t *testing.T) (string, ed25519.PrivateKey) {
+func licenseKeys(t testing.TB) (string, ed25519.PrivateKey) {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -426,7 +426,7 @@ func licenseKeys(t *testing.T) (string, ed25519.PrivateKey) {
 	return base64.StdEncoding.EncodeToString(pub), priv
 }
 
-func issue(t *testing.T, priv ed25519.PrivateKey, nodes int64, sensors bool, expires time.Time) string {
+func issue(t testing.TB, priv ed25519.PrivateKey, nodes int64, sensors bool, expires time.Time) string {
 	t.Helper()
 	s, err := access.SignLicense(access.License{ID: "lic-test", Organization: "Example Corp", IssuedAt: time.Now().Add(-time.Hour),
 		ExpiresAt: expires, SensorNodes: nodes, SensorsLicensed: sensors}, priv)
