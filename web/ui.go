@@ -11,8 +11,6 @@ import (
 	"path"
 	"strings"
 	"time"
-
-	"github.com/runwatch/runwatch/adapters/server"
 )
 
 //go:embed all:dist
@@ -42,7 +40,7 @@ func Handler(bundle fs.FS) http.Handler {
 			return
 		}
 		p := path.Clean("/" + r.URL.Path)
-		if server.IsAPIPath(p) {
+		if isAPIPath(p) {
 			http.NotFound(w, r)
 			return
 		}
@@ -65,6 +63,13 @@ func Handler(bundle fs.FS) http.Handler {
 		}
 		serveIndex(w, r, bundle)
 	})
+}
+
+// isAPIPath says whether a path belongs to the API (Connect and gRPC
+// procedures are /<package>.<Service>/<Method>): an unknown procedure must
+// be a 404, not the UI's index.html.
+func isAPIPath(p string) bool {
+	return strings.HasPrefix(p, "/runwatch.") || strings.HasPrefix(p, "/grpc.")
 }
 
 func serveIndex(w http.ResponseWriter, r *http.Request, bundle fs.FS) {
