@@ -28,9 +28,14 @@ export function chromiumMissing(): string {
 export interface Env {
   url: string;
   adminToken: string;
+  adminPassword: string;
+  viewer: string;
+  viewerPassword: string;
   records: number;
   seeded?: {
     clusters: string[];
+    sensorNodes: number;
+    restricted: number;
     workloads: number;
     processes: number;
     fileLoads: number;

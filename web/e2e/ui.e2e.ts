@@ -71,19 +71,68 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
     return pg.evaluate(() => (window as unknown as { firstRowAt: number }).firstRowAt);
   }
 
-  it("asks for a token, refuses a wrong one, and signs in with the admin token", async () => {
+  it("signs in with a password or a token, refusing wrong ones, and signs out", async () => {
+    await context.clearCookies();
     const pg = await context.newPage();
     await pg.goto(full.env.url + "/");
-    await expect(pg.getByRole("heading", { name: "Runwatch" }).isVisible()).resolves.toBe(true);
-    await shot(pg, "01-sign-in");
-    await pg.getByLabel("API token").fill("not-the-token-at-all");
-    await pg.getByRole("button", { name: "Sign in" }).click();
+    const form = pg.getByRole("form", { name: "Sign in with a password" });
+    await form.getByLabel("Username").fill("admin");
+    await form.getByLabel("Password").fill("not-the-password");
+    await form.getByRole("button", { name: "Sign in" }).click();
+    await pg.getByRole("alert").getByText("Wrong username or password.").waitFor();
+    await shot(pg, "01-sign-in-refused");
+    await form.getByLabel("Password").fill(full.env.adminPassword);
+    await form.getByRole("button", { name: "Sign in" }).click();
+    await pg.getByRole("heading", { name: "Overview", level: 1 }).waitFor();
+    // A session cookie, not a token in the page's storage.
+    expect(await pg.evaluate(() => sessionStorage.getItem("runwatch.token"))).toBeNull();
+    const cookies = await context.cookies(full.env.url);
+    expect(cookies.find((c) => c.name === "runwatch_session")?.httpOnly).toBe(true);
+    await pg.locator(".me").getByText("admin", { exact: true }).waitFor();
+    // The session survives a reload, and ends with "Sign out".
+    await pg.reload();
+    await pg.getByRole("heading", { name: "Overview", level: 1 }).waitFor();
+    await pg.getByRole("button", { name: "Sign out" }).click();
+    await form.waitFor();
+    expect((await context.cookies(full.env.url)).find((c) => c.name === "runwatch_session")).toBeUndefined();
+
+    await pg.getByRole("button", { name: "Use an API token instead" }).click();
+    const tokenForm = pg.getByRole("form", { name: "Sign in with an API token" });
+    await tokenForm.getByLabel("API token").fill("not-the-token-at-all");
+    await tokenForm.getByRole("button", { name: "Sign in with the token" }).click();
     await pg.getByRole("alert").getByText("That token was refused: it is expired or wrong.").waitFor();
-    await shot(pg, "02-sign-in-refused");
-    await pg.getByLabel("API token").fill(full.env.adminToken);
-    await pg.getByRole("button", { name: "Sign in" }).click();
+    await shot(pg, "02-sign-in-token-refused");
+    await tokenForm.getByLabel("API token").fill(full.env.adminToken);
+    await tokenForm.getByRole("button", { name: "Sign in with the token" }).click();
     await pg.getByRole("heading", { name: "Overview", level: 1 }).waitFor();
     expect(await pg.evaluate(() => sessionStorage.getItem("runwatch.token"))).toBe(full.env.adminToken);
+    await pg.close();
+  });
+
+  it("gives a viewer what a viewer may do", async () => {
+    await context.clearCookies();
+    const pg = await context.newPage();
+    await pg.goto(full.env.url + "/settings");
+    const form = pg.getByRole("form", { name: "Sign in with a password" });
+    await form.getByLabel("Username").fill(full.env.viewer);
+    await form.getByLabel("Password").fill(full.env.viewerPassword);
+    await form.getByRole("button", { name: "Sign in" }).click();
+    const sections = pg.getByRole("navigation", { name: "Settings sections" });
+    await sections.getByRole("link", { name: "API tokens", exact: true }).waitFor();
+    expect(await sections.getByRole("link", { name: "Registration tokens" }).count()).toBe(0);
+    expect(await sections.getByRole("link", { name: "Users" }).count()).toBe(0);
+    await pg.getByLabel("Name").fill("grafana");
+    await pg.getByRole("button", { name: "Create API token" }).click();
+    const created = pg.getByRole("region", { name: "New API token" });
+    expect(await created.getByTestId("new-api-token").textContent()).toMatch(/^rwk_/);
+    await pg.getByRole("table", { name: "API tokens" }).getByRole("row", { name: /grafana/ }).getByText("viewer").waitFor();
+    await shot(pg, "17-viewer-api-tokens");
+    // The licence is readable, not changeable.
+    await sections.getByRole("link", { name: "Licence" }).click();
+    await pg.getByRole("heading", { name: "Licence and node entitlement" }).waitFor();
+    expect(await pg.getByRole("form", { name: "Apply a licence" }).count()).toBe(0);
+    await pg.getByRole("button", { name: "Sign out" }).click();
+    await form.waitFor();
     await pg.close();
   });
 
@@ -92,13 +141,16 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
     await pg.goto(full.env.url + "/?window=10d");
     const stat = (label: string) => pg.locator(".stat", { hasText: label }).locator(".stat-value");
     await stat("Clusters").waitFor();
-    expect(await stat("Clusters").textContent()).toBe("3");
+    expect(await stat("Clusters").textContent()).toBe(String(full.env.seeded!.clusters.length));
     expect(await stat("Workloads").textContent()).toBe(String(full.env.seeded!.workloads));
     expect(await stat("Processes").textContent()).toBe(RECORDS.toLocaleString("en"));
     // The sensor chart has a text equivalent.
     const bar = await pg.getByRole("img", { name: /Nodes by sensor status/ }).getAttribute("aria-label");
-    expect(bar).toContain("Running 3");
     expect(bar).toContain("Degraded 1");
+    expect(bar).toContain(`Restricted ${full.env.seeded!.restricted}`);
+    // Entitlement: nodes in operation against the default licence of 10.
+    const meter = pg.getByRole("meter", { name: "Sensor nodes used of the licence" });
+    expect(await meter.getAttribute("aria-valuetext")).toBe(`${full.env.seeded!.sensorNodes} of 10 licensed nodes`);
     // Drift is a real risk count; what the API lacks says so.
     expect(await pg.locator(".risk-list .risk-count").textContent()).toBe(String(full.env.seeded!.drifted));
     expect(await pg.getByRole("note", { name: /Vulnerability funnel|All → critical/ }).count()).toBeGreaterThan(0);
@@ -122,6 +174,8 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
     const nodes = pg.getByRole("table", { name: "Nodes" });
     await nodes.getByRole("row", { name: /ip-10-0-2-21/ }).getByText("degraded").waitFor();
     await nodes.getByRole("row", { name: /kind-worker/ }).getByText("not installed").waitFor();
+    await nodes.getByRole("row", { name: /build-host-08/ }).getByText("restricted").waitFor();
+    await nodes.getByRole("row", { name: /build-host-01/ }).getByText("running").waitFor();
     // Selecting a cluster filters the nodes, through the URL.
     await clusters.getByRole("link", { name: "staging" }).click();
     await pg.waitForURL(/cluster=staging/);
@@ -230,10 +284,16 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
     await pg.waitForURL(/drift=1/);
     await expect.poll(async () => (await table.locator("tbody > tr").count()) === (await table.getByText("drift", { exact: true }).count())).toBe(true);
 
-    // Narrower windows hold fewer records; "now" is the last five minutes.
+    // No drift was seen in the last five minutes ("now"): an empty list.
     await pg.getByLabel("Time window").selectOption("now");
     await pg.waitForURL(/window=now/);
+    await pg.getByText("No processes match").waitFor();
+    // Without the drift filter, "now" holds only what ran in the last minutes.
+    await pg.getByLabel("Drift only").uncheck();
+    await pg.waitForURL((u) => !u.search.includes("drift"));
     await table.locator("tbody tr").first().waitFor();
+    const seen = await table.locator("tbody > tr td:nth-child(8)").allTextContents();
+    expect(seen.every((t) => t === "just now" || /^[1-5] min ago$/.test(t))).toBe(true);
 
     // 1000 rows on one page, and the 600-character path clipped.
     await pg.goto(`${full.env.url}/processes?window=10d&size=1000`);
@@ -297,7 +357,33 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
     await pg.close();
   });
 
+  it("shows the licence, the nodes in operation and the audit log", async () => {
+    const pg = await page();
+    await pg.goto(full.env.url + "/settings/licence");
+    const nodes = pg.getByRole("table", { name: "Nodes in operation" });
+    await nodes.locator("tbody tr").first().waitFor();
+    expect(await nodes.locator("tbody tr").count()).toBe(full.env.seeded!.sensorNodes);
+    expect(await nodes.getByText("restricted", { exact: true }).count()).toBe(full.env.seeded!.restricted);
+    await pg.getByRole("form", { name: "Apply a licence" }).waitFor();
+    // A forged licence is refused with the platform's reason.
+    await pg.getByRole("form", { name: "Apply a licence" }).getByLabel("Licence").fill("rwl1.eyJzZW5zb3Jfbm9kZXMiOjEwMDB9.Zm9yZ2Vk");
+    await pg.getByRole("button", { name: "Apply licence" }).click();
+    await pg.getByRole("alert").waitFor();
+    await shot(pg, "18-licence");
+
+    await pg.getByRole("navigation", { name: "Settings sections" }).getByRole("link", { name: "Audit log" }).click();
+    const audit = pg.getByRole("table", { name: "Audit events" });
+    await audit.getByText("AdminService/CreateUser").first().waitFor();
+    await pg.getByRole("search", { name: "Filters" }).getByLabel("Who or what").fill("ApplyLicense");
+    await pg.getByRole("search", { name: "Filters" }).getByLabel("Who or what").press("Enter");
+    await pg.waitForURL(/text=ApplyLicense/);
+    await expect.poll(async () => new Set(await audit.locator("tbody td:nth-child(3)").allTextContents())).toEqual(new Set(["AdminService/ApplyLicense"]));
+    await shot(pg, "19-audit-log");
+    await pg.close();
+  });
+
   it("shows a refused token mid-session as 'expired or wrong' and asks again", async () => {
+    await context.clearCookies();
     const pg = await context.newPage();
     await pg.goto(full.env.url + "/");
     await pg.evaluate(() => sessionStorage.setItem("runwatch.token", "rwa_expired_or_wrong_token"));
@@ -307,8 +393,9 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
     expect(await pg.evaluate(() => sessionStorage.getItem("runwatch.token"))).toBeNull();
     await shot(pg, "13-token-refused");
     // Signing in again returns to the same view.
-    await pg.getByLabel("API token").fill(full.env.adminToken);
-    await pg.getByRole("button", { name: "Sign in" }).click();
+    const form = pg.getByRole("form", { name: "Sign in with an API token" });
+    await form.getByLabel("API token").fill(full.env.adminToken);
+    await form.getByRole("button", { name: "Sign in with the token" }).click();
     await pg.getByRole("heading", { name: "Workloads", level: 1 }).waitFor();
     expect(pg.url()).toContain("namespace=shop");
     await pg.close();

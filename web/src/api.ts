@@ -5,17 +5,21 @@ import { createConnectTransport } from "@connectrpc/connect-web";
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 import { AdminService } from "./gen/runwatch/v1/admin_pb";
+import { AuthService } from "./gen/runwatch/v1/auth_pb";
 import { InventoryService } from "./gen/runwatch/v1/inventory_pb";
 import type { Session } from "./session";
 
 export interface Api {
   inventory: Client<typeof InventoryService>;
   admin: Client<typeof AdminService>;
+  auth: Client<typeof AuthService>;
   session: Session;
 }
 
-// authInterceptor adds the bearer token and reports a refused one to the
-// session, which then asks for a new one.
+// authInterceptor adds the bearer token (when signed in with one; a
+// cookie session needs nothing) and reports refused credentials to the
+// session, which then asks for new ones. Login itself is left alone: its
+// refusal is the sign-in page's to show.
 export function authInterceptor(session: Session): Interceptor {
   return (next) => async (req) => {
     const token = session.token();
@@ -24,7 +28,7 @@ export function authInterceptor(session: Session): Interceptor {
       return await next(req);
     } catch (e) {
       const err = ConnectError.from(e);
-      if (err.code === Code.Unauthenticated) session.reject(err.rawMessage);
+      if (err.code === Code.Unauthenticated && !req.url.endsWith("/Login")) session.reject(err.rawMessage);
       throw err;
     }
   };
@@ -34,6 +38,8 @@ export function platformTransport(session: Session, baseUrl = window.location.or
   return createConnectTransport({
     baseUrl,
     useBinaryFormat: true,
+    // Same-origin requests carry the session cookie; nothing else does.
+    fetch: (input, init) => globalThis.fetch(input, { ...init, credentials: "same-origin" }),
     interceptors: [authInterceptor(session)],
   });
 }
@@ -42,6 +48,7 @@ export function newApi(transport: Transport, session: Session): Api {
   return {
     inventory: createClient(InventoryService, transport),
     admin: createClient(AdminService, transport),
+    auth: createClient(AuthService, transport),
     session,
   };
 }
@@ -61,7 +68,9 @@ export function describeError(e: unknown): { title: string; detail: string; code
     case Code.Unauthenticated:
       return { title: "Signed out", detail: err.rawMessage, code: err.code };
     case Code.PermissionDenied:
-      return { title: "Not allowed", detail: `This token may not read this: ${err.rawMessage}`, code: err.code };
+      return { title: "Not allowed", detail: err.rawMessage, code: err.code };
+    case Code.ResourceExhausted:
+      return { title: "Too many attempts", detail: err.rawMessage, code: err.code };
     case Code.InvalidArgument:
       return { title: "The platform refused this request", detail: err.rawMessage, code: err.code };
     case Code.Unavailable:

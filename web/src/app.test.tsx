@@ -5,18 +5,46 @@ import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-li
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { authInterceptor, newApi } from "./api";
 import { App } from "./app";
-import { AdminService, RegistrationTokenState } from "./gen/runwatch/v1/admin_pb";
+import { AdminService, LicenseSource, RegistrationTokenState } from "./gen/runwatch/v1/admin_pb";
+import { AuthService, PrincipalKind, Role } from "./gen/runwatch/v1/auth_pb";
 import { InventoryService } from "./gen/runwatch/v1/inventory_pb";
 import { navigate } from "./router";
 import { Session } from "./session";
 
 const TOKEN = "admin-token-0123456789";
 
+// cookie stands in for the browser's session cookie, which an in-memory
+// transport does not carry: Login sets it, Logout clears it.
+let cookie = false;
+
 function checkToken(ctx: HandlerContext) {
-  if (ctx.requestHeader.get("Authorization") !== `Bearer ${TOKEN}`) {
-    throw new ConnectError("token is expired", Code.Unauthenticated);
-  }
+  const auth = ctx.requestHeader.get("Authorization");
+  if (auth === `Bearer ${TOKEN}` || (!auth && cookie)) return;
+  throw new ConnectError(auth ? "token is expired" : "no credentials", Code.Unauthenticated);
 }
+
+// authService answers like the platform's for one admin and one viewer.
+function authService(r: ConnectRouter) {
+  r.service(AuthService, {
+    login: (req) => {
+      if (req.password !== "correct horse battery") throw new ConnectError("wrong username or password", Code.Unauthenticated);
+      cookie = true;
+      viewer = req.username === "val";
+      return { user: { username: req.username, role: viewer ? Role.VIEWER : Role.ADMIN } };
+    },
+    logout: () => {
+      cookie = false;
+      return {};
+    },
+    getSession: (_, ctx) => {
+      checkToken(ctx);
+      return cookie
+        ? { kind: PrincipalKind.USER, user: { username: viewer ? "val" : "admin" }, role: viewer ? Role.VIEWER : Role.ADMIN }
+        : { kind: PrincipalKind.ADMIN_TOKEN, role: Role.ADMIN };
+    },
+  });
+}
+let viewer = false;
 
 function workload(i: number, ns = "shop") {
   return { clusterId: "c1", clusterName: "prod", uid: `uid-${i}`, kind: "Deployment", namespace: ns, name: `svc-${i}`, pods: 2n, processes: BigInt(10 * i), images: [], nodes: ["n1"] };
@@ -25,20 +53,57 @@ function workload(i: number, ns = "shop") {
 function setup(routes: (r: ConnectRouter) => void, signedIn = true) {
   const session = new Session(sessionStorage);
   if (signedIn) session.signIn(TOKEN);
-  const transport = createRouterTransport(routes, { transport: { interceptors: [authInterceptor(session)] } });
+  const transport = createRouterTransport(
+    (r) => {
+      authService(r);
+      routes(r);
+    },
+    { transport: { interceptors: [authInterceptor(session)] } },
+  );
   render(<App api={newApi(transport, session)} />);
   return session;
 }
 
 beforeEach(() => {
+  cookie = false;
+  viewer = false;
   sessionStorage.clear();
   navigate("/", { replace: true });
 });
 afterEach(cleanup);
 
 describe("sign-in", () => {
+  const overviewRoutes = (r: ConnectRouter) =>
+    r.service(InventoryService, { getOverview: (_, ctx) => (checkToken(ctx), { clusters: 2n, workloads: 7n }), listClusters: () => ({}) });
+
+  it("signs in with a password, shows who is signed in, and signs out", async () => {
+    setup(overviewRoutes, false);
+    const user = await screen.findByLabelText("Username");
+    fireEvent.input(user, { target: { value: "admin" } });
+    fireEvent.input(screen.getByLabelText("Password"), { target: { value: "wrong" } });
+    fireEvent.submit(user.closest("form")!);
+    await screen.findByText("Wrong username or password.");
+
+    fireEvent.input(screen.getByLabelText("Password"), { target: { value: "correct horse battery" } });
+    fireEvent.submit(user.closest("form")!);
+    await screen.findByRole("heading", { name: "Overview", level: 1 });
+    expect(sessionStorage.getItem("runwatch.token")).toBeNull(); // the cookie speaks
+    await waitFor(() => expect(document.querySelector(".me")?.textContent).toContain("admin"));
+
+    fireEvent.click(screen.getByRole("button", { name: "Sign out" }));
+    await screen.findByLabelText("Username");
+    expect(cookie).toBe(false);
+  });
+
+  it("finds a cookie session left from earlier without asking", async () => {
+    cookie = true;
+    setup(overviewRoutes, false);
+    await screen.findByRole("heading", { name: "Overview", level: 1 });
+  });
+
   it("refuses a wrong token and signs in with the right one", async () => {
-    setup((r) => r.service(InventoryService, { getOverview: (_, ctx) => (checkToken(ctx), { clusters: 2n, workloads: 7n }), listClusters: () => ({}) }), false);
+    setup(overviewRoutes, false);
+    fireEvent.click(await screen.findByRole("button", { name: "Use an API token instead" }));
     const input = screen.getByLabelText("API token");
     fireEvent.input(input, { target: { value: "wrong" } });
     fireEvent.submit(input.closest("form")!);
@@ -178,5 +243,33 @@ describe("settings", () => {
     fireEvent.click(await screen.findByRole("button", { name: "Revoke token t2 of qa" }));
     fireEvent.click(screen.getByRole("button", { name: "Revoke now" }));
     await waitFor(() => expect(screen.getAllByText("revoked")).toHaveLength(1));
+  });
+});
+
+describe("roles and entitlement", () => {
+  it("a viewer is not offered what only admins may do", async () => {
+    cookie = true;
+    viewer = true;
+    setup((r) => r.service(AdminService, { listAPITokens: () => ({}) }), false);
+    navigate("/settings");
+    const nav = await screen.findByRole("navigation", { name: "Settings sections" });
+    await waitFor(() => expect(within(nav).queryByRole("link", { name: "Registration tokens" })).toBeNull());
+    expect(within(nav).queryByRole("link", { name: "Users" })).toBeNull();
+    expect(within(nav).getByRole("link", { name: "API tokens" }).getAttribute("aria-current")).toBe("page");
+    await screen.findByText("No API tokens yet");
+    // A viewer's API token can only be a viewer's.
+    expect(screen.getAllByRole("option").map((o) => o.textContent)).not.toContain("admin");
+  });
+
+  it("the overview shows nodes in operation against the licence", async () => {
+    setup((r) => {
+      r.service(InventoryService, { getOverview: () => ({ nodes: { total: 12n, running: 10n, restricted: 2n } }), listClusters: () => ({}) });
+      r.service(AdminService, {
+        getLicense: () => ({ license: { source: LicenseSource.LICENSE, sensorNodes: 10n, sensorsLicensed: true }, nodesInOperation: 12n, nodesRestricted: 2n }),
+      });
+    });
+    const meter = await screen.findByRole("meter", { name: "Sensor nodes used of the licence" });
+    expect(meter.getAttribute("aria-valuetext")).toBe("12 of 10 licensed nodes");
+    expect(meter.className).toContain("over");
   });
 });

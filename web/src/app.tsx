@@ -3,8 +3,10 @@
 // shows.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Api, ApiContext } from "./api";
+import { Role } from "./gen/runwatch/v1/auth_pb";
+import { type Me, MeContext, loadingMe, meFrom, unknownMe } from "./me";
 import { Link } from "./components/link";
-import { Empty } from "./components/states";
+import { Empty, Loading } from "./components/states";
 import { type Location, matchRoute, useLocation } from "./router";
 import { Clusters } from "./pages/clusters";
 import { ImagePage } from "./pages/image";
@@ -36,7 +38,8 @@ function route(loc: Location) {
   if (img) return { title: `Image ${img.digest.slice(0, 19)}`, page: <ImagePage key={img.digest} loc={loc} digest={img.digest} /> };
   if (matchRoute("/processes", p)) return { title: "Processes", page: <Processes loc={loc} /> };
   if (matchRoute("/vulnerabilities", p)) return { title: "Vulnerabilities", page: <Vulnerabilities loc={loc} /> };
-  if (matchRoute("/settings", p)) return { title: "Settings", page: <Settings /> };
+  const settings = matchRoute("/settings", p) ?? matchRoute("/settings/:section", p);
+  if (settings) return { title: "Settings", page: <Settings loc={loc} section={settings.section ?? ""} /> };
   return {
     title: "Not found",
     page: (
@@ -50,7 +53,39 @@ function route(loc: Location) {
 function useSession(api: Api) {
   const [, force] = useState(0);
   useEffect(() => api.session.subscribe(() => force((n) => n + 1)), [api]);
-  return api.session.state();
+  const state = api.session.state();
+  // Without a token, a session cookie may still be there: ask once.
+  useEffect(() => {
+    if (state.kind !== "checking") return;
+    api.auth.getSession({}).then(
+      () => api.session.signedInWithCookie(),
+      () => {
+        // Unauthenticated already signed the session out (the interceptor);
+        // anything else (an older platform, a network error) means no
+        // cookie session either.
+        if (api.session.state().kind === "checking") api.session.signOut();
+      },
+    );
+  }, [state.kind]);
+  return state;
+}
+
+// useWhoAmI asks the platform who is signed in, once per sign-in.
+function useWhoAmI(api: Api, signedIn: boolean): Me {
+  const [me, setMe] = useState<Me>(loadingMe);
+  useEffect(() => {
+    if (!signedIn) return setMe(loadingMe);
+    setMe(loadingMe);
+    let live = true;
+    api.auth.getSession({}).then(
+      (s) => live && setMe(meFrom(s)),
+      () => live && setMe(unknownMe),
+    );
+    return () => {
+      live = false;
+    };
+  }, [signedIn]);
+  return me;
 }
 
 type Theme = "light" | "dark" | "system";
@@ -88,8 +123,24 @@ export function App({ api }: { api: Api }) {
   }, [loc.path]);
 
   const signedIn = session.kind === "signed-in";
+  const me = useWhoAmI(api, signedIn);
+  const signOut = async () => {
+    if (session.kind === "signed-in" && session.via === "cookie") {
+      // Ends the session on the platform and clears the cookie.
+      await api.auth.logout({}).catch(() => undefined);
+    }
+    api.session.signOut();
+  };
+  if (session.kind === "checking") {
+    return (
+      <main id="main" class="signin">
+        <Loading label="Checking your session" rows={1} />
+      </main>
+    );
+  }
   return (
     <ApiContext.Provider value={api}>
+      <MeContext.Provider value={me}>
       <a class="skip" href="#main">
         Skip to content
       </a>
@@ -120,7 +171,12 @@ export function App({ api }: { api: Api }) {
                   <option value="dark">Dark</option>
                 </select>
               </label>
-              <button type="button" class="button subtle" onClick={() => api.session.signOut()}>
+              {me.known && (
+                <span class="me" title={me.role === Role.ADMIN ? "Administrator" : "Viewer"}>
+                  {me.name} <span class="badge muted">{me.role === Role.ADMIN ? "admin" : "viewer"}</span>
+                </span>
+              )}
+              <button type="button" class="button subtle" onClick={signOut}>
                 Sign out
               </button>
             </div>
@@ -130,6 +186,7 @@ export function App({ api }: { api: Api }) {
           </main>
         </div>
       )}
+      </MeContext.Provider>
     </ApiContext.Provider>
   );
 }

@@ -18,7 +18,8 @@ export function useQuery<T>(key: string, fn: (signal: AbortSignal) => Promise<T>
         if (!ac.signal.aborted) setState({ status: "ok", data });
       },
       (error: unknown) => {
-        if (!ac.signal.aborted) setState((s) => ({ status: "error", error, data: s.data }));
+        // Old rows under an error would look like the answer: drop them.
+        if (!ac.signal.aborted) setState({ status: "error", error });
       },
     );
     return () => ac.abort();

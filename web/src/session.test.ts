@@ -4,13 +4,13 @@ import { Session } from "./session";
 describe("Session", () => {
   beforeEach(() => sessionStorage.clear());
 
-  it("starts signed out, or signed in when the tab has a token", () => {
-    expect(new Session(sessionStorage).state().kind).toBe("signed-out");
+  it("starts by checking for a cookie session, or signed in when the tab has a token", () => {
+    expect(new Session(sessionStorage).state().kind).toBe("checking");
     sessionStorage.setItem("runwatch.token", "t0ken");
-    expect(new Session(sessionStorage).state().kind).toBe("signed-in");
+    expect(new Session(sessionStorage).state()).toEqual({ kind: "signed-in", via: "token" });
   });
 
-  it("keeps the token in sessionStorage and tells listeners", () => {
+  it("keeps a token in sessionStorage and tells listeners", () => {
     const s = new Session(sessionStorage);
     const fn = vi.fn();
     s.subscribe(fn);
@@ -22,17 +22,30 @@ describe("Session", () => {
     expect(fn).toHaveBeenCalledTimes(2);
   });
 
-  it("a refused token is dropped and the reason kept", () => {
+  it("a cookie session sends no token", () => {
+    const s = new Session(sessionStorage);
+    s.signIn("old");
+    s.signedInWithCookie();
+    expect(s.state()).toEqual({ kind: "signed-in", via: "cookie" });
+    expect(s.token()).toBe("");
+  });
+
+  it("refused credentials are dropped and the reason kept", () => {
     const s = new Session(sessionStorage);
     s.signIn("old");
     s.reject("token expired");
-    expect(s.state()).toEqual({ kind: "rejected", reason: "token expired" });
+    expect(s.state()).toEqual({ kind: "rejected", reason: "token expired", via: "token" });
     expect(sessionStorage.getItem("runwatch.token")).toBeNull();
+    s.signedInWithCookie();
+    s.reject("session expired");
+    expect(s.state()).toEqual({ kind: "rejected", reason: "session expired", via: "cookie" });
   });
 
-  it("a refusal while signed out changes nothing (the sign-in check reports it)", () => {
+  it("no cookie session at start is signed out, not refused", () => {
     const s = new Session(sessionStorage);
-    s.reject("unauthenticated");
+    s.reject("no credentials");
+    expect(s.state().kind).toBe("signed-out");
+    s.reject("again");
     expect(s.state().kind).toBe("signed-out");
   });
 });

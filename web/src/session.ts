@@ -1,16 +1,19 @@
-// The session holds how the browser proves who it is to the platform.
-// Today that is a bearer token (the admin token, or later an API token),
-// kept in sessionStorage so it dies with the tab. A cookie login can
-// replace it by making token() return "" and letting the browser send the
-// cookie: the rest of the UI only looks at state().
+// The session holds how the browser proves who it is to the platform:
+// either a session cookie set by AuthService.Login (a person with a
+// password; the browser sends it, the UI never sees it) or a bearer token
+// (an API token, or the platform's admin token) kept in sessionStorage so
+// it dies with the tab. The rest of the UI only looks at state().
 
 export type SessionState =
-  // No credentials yet: ask for them.
+  // At start without a token: asking the platform whether a cookie
+  // session exists.
+  | { kind: "checking" }
+  // No credentials: ask for them.
   | { kind: "signed-out" }
   // Credentials the platform has not refused.
-  | { kind: "signed-in" }
+  | { kind: "signed-in"; via: "cookie" | "token" }
   // The platform refused the credentials (expired, revoked or wrong).
-  | { kind: "rejected"; reason: string };
+  | { kind: "rejected"; reason: string; via: "cookie" | "token" };
 
 const KEY = "runwatch.token";
 
@@ -19,20 +22,28 @@ export class Session {
   private current: SessionState;
 
   constructor(private storage: Storage) {
-    this.current = storage.getItem(KEY) ? { kind: "signed-in" } : { kind: "signed-out" };
+    this.current = storage.getItem(KEY) ? { kind: "signed-in", via: "token" } : { kind: "checking" };
   }
 
   state(): SessionState {
     return this.current;
   }
 
+  // token is the bearer token to send, "" when the cookie speaks.
   token(): string {
     return this.storage.getItem(KEY) ?? "";
   }
 
   signIn(token: string): void {
     this.storage.setItem(KEY, token.trim());
-    this.set({ kind: "signed-in" });
+    this.set({ kind: "signed-in", via: "token" });
+  }
+
+  // signedInWithCookie records that the platform accepted a session
+  // cookie (after Login, or one left from earlier).
+  signedInWithCookie(): void {
+    this.storage.removeItem(KEY);
+    this.set({ kind: "signed-in", via: "cookie" });
   }
 
   signOut(): void {
@@ -42,10 +53,13 @@ export class Session {
 
   // reject is called when the platform answers Unauthenticated: the token
   // is dropped so a reload does not retry it, and the reason is shown.
+  // While checking for a cookie session, no session is simply signed out.
   reject(reason: string): void {
-    if (this.current.kind === "signed-out") return;
+    const s = this.current;
+    if (s.kind === "checking") return this.set({ kind: "signed-out" });
+    if (s.kind !== "signed-in") return;
     this.storage.removeItem(KEY);
-    this.set({ kind: "rejected", reason });
+    this.set({ kind: "rejected", reason, via: s.via });
   }
 
   subscribe(fn: () => void): () => void {

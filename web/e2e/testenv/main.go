@@ -38,7 +38,11 @@ import (
 type Env struct {
 	URL        string `json:"url"`
 	AdminToken string `json:"adminToken"`
-	Records    int    `json:"records"`
+	// The "admin" account's password, and a viewer's.
+	AdminPassword  string `json:"adminPassword"`
+	Viewer         string `json:"viewer"`
+	ViewerPassword string `json:"viewerPassword"`
+	Records        int    `json:"records"`
 	// Seeded describes the data, for assertions; empty for --empty.
 	Seeded *Summary `json:"seeded,omitempty"`
 }
@@ -75,9 +79,9 @@ func run(log *slog.Logger, bin, dataDir string, records int, empty, verbose bool
 	if err != nil {
 		return err
 	}
-	admin := randomToken()
+	admin, password := randomToken(), "e2e-password-"+randomToken()[10:26]
 	cmd := exec.Command(bin, "--listen", addr, "--data-dir", dataDir, "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "RUNWATCH_ADMIN_TOKEN="+admin)
+	cmd.Env = append(os.Environ(), "RUNWATCH_ADMIN_TOKEN="+admin, "RUNWATCH_ADMIN_PASSWORD="+password)
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
 	if verbose {
 		cmd.Stdout = os.Stderr
@@ -102,15 +106,21 @@ func run(log *slog.Logger, bin, dataDir string, records int, empty, verbose bool
 	if err := waitReady(ctx, url, exited); err != nil {
 		return err
 	}
-	env := Env{URL: url, AdminToken: admin}
+	env := Env{URL: url, AdminToken: admin, AdminPassword: password, Viewer: "val", ViewerPassword: "viewer-password-" + randomToken()[10:22]}
+	if err := createViewer(ctx, newAdmin(url, admin), env.Viewer, env.ViewerPassword); err != nil {
+		return err
+	}
 	if !empty {
 		start := time.Now()
-		sum, err := Seed(ctx, log, url, admin, records)
+		sum, fleet, err := Seed(ctx, log, url, admin, records)
 		if err != nil {
 			return fmt.Errorf("seed: %w", err)
 		}
 		env.Seeded, env.Records = sum, sum.Processes
 		log.Info("seeded", "processes", sum.Processes, "file_loads", sum.FileLoads, "workloads", sum.Workloads, "took", time.Since(start).Round(time.Millisecond))
+		// Agents keep heartbeating while they run, so nodes stay in
+		// operation and controllers connected for as long as the tests take.
+		go fleet.heartbeat(ctx, log, 10*time.Second)
 	}
 	out, _ := json.Marshal(env)
 	fmt.Println(string(out))
@@ -199,6 +209,14 @@ func newAgents(url, token string) agents {
 
 func newAdmin(url, token string) runwatchv1connect.AdminServiceClient {
 	return runwatchv1connect.NewAdminServiceClient(http.DefaultClient, url, bearer(token))
+}
+
+func createViewer(ctx context.Context, admin runwatchv1connect.AdminServiceClient, name, password string) error {
+	_, err := admin.CreateUser(ctx, connect.NewRequest(&v1.CreateUserRequest{Username: name, Password: password, Role: v1.Role_ROLE_VIEWER}))
+	if err != nil {
+		return fmt.Errorf("create viewer %s: %w", name, err)
+	}
+	return nil
 }
 
 func createToken(ctx context.Context, admin runwatchv1connect.AdminServiceClient, cluster, description string) (string, error) {

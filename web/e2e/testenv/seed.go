@@ -13,16 +13,21 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	v1 "github.com/runwatch/runwatch/proto/gen/runwatch/v1"
+	"github.com/runwatch/runwatch/proto/gen/runwatch/v1/runwatchv1connect"
 )
 
 // Summary is what Seed stored, for the tests' assertions.
 type Summary struct {
-	Clusters   []string `json:"clusters"`
-	Workloads  int      `json:"workloads"`
-	Processes  int      `json:"processes"`
-	FileLoads  int      `json:"fileLoads"`
-	Drifted    int      `json:"drifted"`
-	NginxImage string   `json:"nginxImage"`
+	Clusters []string `json:"clusters"`
+	// SensorNodes is how many nodes have a sensor in operation; Restricted
+	// how many of them are over the default entitlement (10 nodes).
+	SensorNodes int    `json:"sensorNodes"`
+	Restricted  int    `json:"restricted"`
+	Workloads   int    `json:"workloads"`
+	Processes   int    `json:"processes"`
+	FileLoads   int    `json:"fileLoads"`
+	Drifted     int    `json:"drifted"`
+	NginxImage  string `json:"nginxImage"`
 	// LongPath is an executable path of 600 characters.
 	LongPath string `json:"longPath"`
 	// LongWorkload is a workload name of 200 characters.
@@ -108,29 +113,27 @@ type container struct {
 // Seed fills the platform through its APIs: three clusters (one with
 // sensors and the process records, one with a controller only, one that
 // never connected), then the runtime records of the first in batches.
-func Seed(ctx context.Context, log *slog.Logger, url, adminToken string, records int) (*Summary, error) {
+func Seed(ctx context.Context, log *slog.Logger, url, adminToken string, records int) (*Summary, *fleet, error) {
 	admin := newAdmin(url, adminToken)
-	sum := &Summary{Clusters: []string{"prod-eu", "staging", "dev-laptop"}, NginxImage: digestOf(images["nginx"]), LongWorkload: longWorkloadName}
+	sum := &Summary{Clusters: []string{"prod-eu", "staging", "dev-laptop", "edge-hosts"}, NginxImage: digestOf(images["nginx"]), LongWorkload: longWorkloadName}
+	fl := &fleet{}
 	now := time.Now()
 
 	prodToken, err := createToken(ctx, admin, "prod-eu", "production, eu-west-1")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	prod := newAgents(url, prodToken)
 	if _, err := prod.controller.RegisterCluster(ctx, connect.NewRequest(&v1.RegisterClusterRequest{
 		ClusterUid: "5f0c6a43-prod-eu-kube-system", ClusterName: "prod-eu", KubernetesVersion: "v1.34.2", Provider: "aws", ControllerVersion: "0.1.0"})); err != nil {
-		return nil, fmt.Errorf("register prod-eu: %w", err)
+		return nil, nil, fmt.Errorf("register prod-eu: %w", err)
 	}
 	sensorNodes := []string{"ip-10-0-1-11", "ip-10-0-1-12", "ip-10-0-2-21", "ip-10-0-2-22"}
 	allNodes := append(append([]string{}, sensorNodes...), "ip-10-0-3-31")
 	snap, containers := snapshot("prod", allNodes, sensorNodes, prodWorkloads(), now)
 	sum.Workloads += workloadCount(snap)
 	if _, err := prod.controller.ReportInventory(ctx, connect.NewRequest(snap)); err != nil {
-		return nil, fmt.Errorf("report prod-eu inventory: %w", err)
-	}
-	if _, err := prod.controller.Heartbeat(ctx, connect.NewRequest(&v1.HeartbeatRequest{ControllerVersion: "0.1.0", Status: v1.ControllerStatus_CONTROLLER_STATUS_CONNECTED})); err != nil {
-		return nil, fmt.Errorf("prod-eu controller heartbeat: %w", err)
+		return nil, nil, fmt.Errorf("report prod-eu inventory: %w", err)
 	}
 
 	maxBatch := 10000
@@ -138,7 +141,7 @@ func Seed(ctx context.Context, log *slog.Logger, url, adminToken string, records
 		res, err := prod.sensor.RegisterNode(ctx, connect.NewRequest(&v1.RegisterNodeRequest{NodeName: n, KernelVersion: "6.8.0-1019-aws", OsImage: "Ubuntu 24.04.1 LTS",
 			Architecture: "amd64", SensorVersion: "0.1.0", Mode: v1.SensorMode_SENSOR_MODE_KUBERNETES, HookMode: v1.HookMode_HOOK_MODE_TRACEPOINT, BootId: hash("boot", n)[:32]}))
 		if err != nil {
-			return nil, fmt.Errorf("register node %s: %w", n, err)
+			return nil, nil, fmt.Errorf("register node %s: %w", n, err)
 		}
 		if m := int(res.Msg.MaxBatchRecords); m > 0 && m < maxBatch {
 			maxBatch = m
@@ -193,7 +196,7 @@ func Seed(ctx context.Context, log *slog.Logger, url, adminToken string, records
 			req.FileLoads, files = files[:take], files[take:]
 			res, err := prod.sensor.ReportRuntime(ctx, connect.NewRequest(req))
 			if err != nil {
-				return nil, fmt.Errorf("report runtime of %s, batch %d: %w", n, batch, err)
+				return nil, nil, fmt.Errorf("report runtime of %s, batch %d: %w", n, batch, err)
 			}
 			sum.Processes += int(res.Msg.AcceptedExecutions)
 			batch++
@@ -207,20 +210,20 @@ func Seed(ctx context.Context, log *slog.Logger, url, adminToken string, records
 			hb.Status, hb.Message = v1.SensorStatus_SENSOR_STATUS_DEGRADED, "ring buffer full 3 times in the last hour"
 			hb.Drops.RingBuffer = 1234
 		}
-		if _, err := prod.sensor.NodeHeartbeat(ctx, connect.NewRequest(hb)); err != nil {
-			return nil, fmt.Errorf("heartbeat of %s: %w", n, err)
-		}
+		fl.add(prod.sensor, hb)
 	}
+	prodHB := &v1.HeartbeatRequest{ControllerVersion: "0.1.0", Status: v1.ControllerStatus_CONTROLLER_STATUS_CONNECTED}
+	fl.controllers = append(fl.controllers, controllerBeat{prod.controller, prodHB})
 
 	// staging: a controller, no sensors.
 	stagingToken, err := createToken(ctx, admin, "staging", "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	staging := newAgents(url, stagingToken)
 	if _, err := staging.controller.RegisterCluster(ctx, connect.NewRequest(&v1.RegisterClusterRequest{
 		ClusterUid: "9b1d2e77-staging-kube-system", ClusterName: "staging", KubernetesVersion: "v1.33.5", Provider: "kind", ControllerVersion: "0.1.0"})); err != nil {
-		return nil, fmt.Errorf("register staging: %w", err)
+		return nil, nil, fmt.Errorf("register staging: %w", err)
 	}
 	stagingWorkloads := []workloadSpec{
 		{"shop", "Deployment", "web", "nginx", 1},
@@ -230,18 +233,90 @@ func Seed(ctx context.Context, log *slog.Logger, url, adminToken string, records
 	snap, _ = snapshot("staging", []string{"kind-control-plane", "kind-worker"}, nil, stagingWorkloads, now)
 	sum.Workloads += workloadCount(snap)
 	if _, err := staging.controller.ReportInventory(ctx, connect.NewRequest(snap)); err != nil {
-		return nil, fmt.Errorf("report staging inventory: %w", err)
+		return nil, nil, fmt.Errorf("report staging inventory: %w", err)
 	}
-	if _, err := staging.controller.Heartbeat(ctx, connect.NewRequest(&v1.HeartbeatRequest{ControllerVersion: "0.1.0",
-		Status: v1.ControllerStatus_CONTROLLER_STATUS_DEGRADED, Message: "RBAC denies list on cronjobs.batch"})); err != nil {
-		return nil, fmt.Errorf("staging controller heartbeat: %w", err)
-	}
+	fl.controllers = append(fl.controllers, controllerBeat{staging.controller, &v1.HeartbeatRequest{ControllerVersion: "0.1.0",
+		Status: v1.ControllerStatus_CONTROLLER_STATUS_DEGRADED, Message: "RBAC denies list on cronjobs.batch"}})
 
 	// dev-laptop: a token, no agent ever connected.
 	if _, err := createToken(ctx, admin, "dev-laptop", "Jane's kind cluster"); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return sum, nil
+
+	// edge-hosts: sensors on plain Linux hosts, no controller. With the
+	// four of prod-eu they are 12 nodes in operation, over the default
+	// entitlement of 10: the two that started last are restricted.
+	edgeToken, err := createToken(ctx, admin, "edge-hosts", "bare-metal build hosts")
+	if err != nil {
+		return nil, nil, err
+	}
+	edge := newAgents(url, edgeToken)
+	for i := range 8 {
+		n := fmt.Sprintf("build-host-%02d", i+1)
+		if _, err := edge.sensor.RegisterNode(ctx, connect.NewRequest(&v1.RegisterNodeRequest{NodeName: n, KernelVersion: "6.1.0-28-amd64", OsImage: "Debian GNU/Linux 12 (bookworm)",
+			Architecture: "amd64", SensorVersion: "0.1.0", Mode: v1.SensorMode_SENSOR_MODE_HOST, HookMode: v1.HookMode_HOOK_MODE_TRACEPOINT, BootId: hash("boot", n)[:32]})); err != nil {
+			return nil, nil, fmt.Errorf("register host %s: %w", n, err)
+		}
+		fl.add(edge.sensor, &v1.NodeHeartbeatRequest{NodeName: n, SensorVersion: "0.1.0", Status: v1.SensorStatus_SENSOR_STATUS_RUNNING,
+			Mode: v1.SensorMode_SENSOR_MODE_HOST, HookMode: v1.HookMode_HOOK_MODE_TRACEPOINT, Drops: &v1.DropCounters{}})
+	}
+	sum.SensorNodes = len(sensorNodes) + 8
+	sum.Restricted = sum.SensorNodes - 10
+	if err := fl.beat(ctx); err != nil {
+		return nil, nil, err
+	}
+	return sum, fl, nil
+}
+
+type sensorBeat struct {
+	client runwatchv1connect.SensorServiceClient
+	req    *v1.NodeHeartbeatRequest
+}
+
+type controllerBeat struct {
+	client runwatchv1connect.ControllerServiceClient
+	req    *v1.HeartbeatRequest
+}
+
+// fleet is every agent of the seeded clusters, heartbeating as they do.
+type fleet struct {
+	sensors     []sensorBeat
+	controllers []controllerBeat
+}
+
+func (f *fleet) add(c runwatchv1connect.SensorServiceClient, req *v1.NodeHeartbeatRequest) {
+	f.sensors = append(f.sensors, sensorBeat{c, req})
+}
+
+// beat sends one heartbeat of every agent, in order (the order decides
+// which nodes are newest, and so restricted).
+func (f *fleet) beat(ctx context.Context) error {
+	for _, s := range f.sensors {
+		if _, err := s.client.NodeHeartbeat(ctx, connect.NewRequest(s.req)); err != nil {
+			return fmt.Errorf("heartbeat of %s: %w", s.req.NodeName, err)
+		}
+	}
+	for _, c := range f.controllers {
+		if _, err := c.client.Heartbeat(ctx, connect.NewRequest(c.req)); err != nil {
+			return fmt.Errorf("controller heartbeat: %w", err)
+		}
+	}
+	return nil
+}
+
+func (f *fleet) heartbeat(ctx context.Context, log *slog.Logger, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := f.beat(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("heartbeat failed", "err", err)
+			}
+		}
+	}
 }
 
 // snapshot builds one complete inventory snapshot of a cluster and

@@ -20,6 +20,7 @@ export const sensorTone: Record<SensorStatus, Tone> = {
   [SensorStatus.FAILED]: "bad",
   [SensorStatus.DISABLED]: "muted",
   [SensorStatus.RESTRICTED]: "bad",
+  [SensorStatus.STOPPED]: "muted",
 };
 
 export function SensorBadge({ status, title }: { status: SensorStatus; title?: string }) {

@@ -8,6 +8,7 @@ import { ago, num } from "../format";
 import { useQuery } from "../hooks";
 import { filterFromParams, windowOf } from "../query";
 import type { Location } from "../router";
+import { EntitlementMeter } from "./settings-licence";
 
 const DEFAULT_WINDOW = "now";
 
@@ -22,6 +23,8 @@ export function Overview({ loc }: { loc: Location }) {
     ]);
     return { overview, clusters };
   });
+  // The entitlement is the whole platform's, not the filter's.
+  const lic = useQuery("licence", (signal) => api.admin.getLicense({}, { signal }));
   const win = windowOf(loc.params.get("window"), DEFAULT_WINDOW);
   const windowParam = win.key === DEFAULT_WINDOW ? "" : `window=${win.key}`;
   const withWindow = (path: string, extra = "") => {
@@ -68,6 +71,7 @@ export function Overview({ loc }: { loc: Location }) {
                   { label: "Failed", value: Number(q.data.overview.nodes?.failed ?? 0n), tone: "bad" },
                   { label: "Restricted", value: Number(q.data.overview.nodes?.restricted ?? 0n), tone: "bad" },
                   { label: "Disabled", value: Number(q.data.overview.nodes?.disabled ?? 0n), tone: "muted" },
+                  { label: "Stopped", value: Number(q.data.overview.nodes?.stopped ?? 0n), tone: "muted" },
                   { label: "Not installed", value: Number(q.data.overview.nodes?.notInstalled ?? 0n), tone: "info" },
                 ]}
               />
@@ -99,17 +103,16 @@ export function Overview({ loc }: { loc: Location }) {
 
             <section class="card" aria-labelledby="ent-h">
               <h2 id="ent-h">Entitlement</h2>
-              <p class="kv">
-                <span>Nodes with a running sensor</span>
-                <strong>{num(q.data.overview.nodes?.running ?? 0n)}</strong>
-              </p>
-              <p class="kv">
-                <span>Nodes restricted (over the licence)</span>
-                <strong class={(q.data.overview.nodes?.restricted ?? 0n) > 0n ? "bad-text" : undefined}>
-                  {num(q.data.overview.nodes?.restricted ?? 0n)}
-                </strong>
-              </p>
-              <NotAvailable what="Licensed node limit" />
+              {lic.data ? (
+                <>
+                  <EntitlementMeter lic={lic.data} />
+                  <Link href="/settings/licence">Licence and nodes in operation →</Link>
+                </>
+              ) : lic.status === "error" ? (
+                <ErrorBox error={lic.error} retry={lic.reload} />
+              ) : (
+                <Loading label="Loading the entitlement" rows={2} />
+              )}
             </section>
           </div>
 

@@ -1,216 +1,78 @@
-import { useState } from "preact/hooks";
-import { useApi } from "../api";
-import { Badge } from "../components/badges";
-import { Clip } from "../components/link";
-import { Empty, ErrorBox, Loading, NotAvailable } from "../components/states";
-import { type Column, DataTable } from "../components/table";
-import { type CreateRegistrationTokenResponse, type RegistrationToken, RegistrationTokenState } from "../gen/runwatch/v1/admin_pb";
-import { ago, dateTime, enumLabel } from "../format";
-import { useQuery } from "../hooks";
+// Settings: one section per URL (/settings/<section>), so each is a link.
+import { Link } from "../components/link";
+import { Empty, Loading, NotAvailable } from "../components/states";
+import { PrincipalKind } from "../gen/runwatch/v1/auth_pb";
+import { isAdmin, useMe } from "../me";
+import type { Location } from "../router";
+import { APITokens, ChangePassword, Users } from "./settings-access";
+import { AuditLog, Licence } from "./settings-licence";
+import { RegistrationTokens } from "./settings-tokens";
 
-const DEFAULT_TTL_DAYS = 365;
-const TTLS = [
-  { days: 30, label: "30 days" },
-  { days: 90, label: "90 days" },
-  { days: 365, label: "1 year" },
-  { days: 730, label: "2 years" },
-];
-
-// installCommand is the Helm command that installs the agents of one
-// cluster with its registration token (deployments/helm/runwatch).
-export function installCommand(platformUrl: string, cluster: string, token: string): string {
-  return [
-    "helm upgrade --install runwatch ./deployments/helm/runwatch \\",
-    "  --namespace runwatch --create-namespace \\",
-    `  --set platform.url=${platformUrl} \\`,
-    `  --set clusterName=${cluster} \\`,
-    `  --set platform.token=${token}`,
-  ].join("\n");
+interface Section {
+  key: string;
+  label: string;
+  adminOnly?: boolean;
 }
 
-export function Settings() {
-  const api = useApi();
-  const tokens = useQuery("tokens", (signal) => api.admin.listRegistrationTokens({}, { signal }));
-  const [created, setCreated] = useState<CreateRegistrationTokenResponse | null>(null);
-  const [createError, setCreateError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const [ttlDays, setTtlDays] = useState(DEFAULT_TTL_DAYS);
-  const [confirm, setConfirm] = useState<string | null>(null);
-  const [revokeError, setRevokeError] = useState<unknown>(null);
+const SECTIONS: Section[] = [
+  { key: "", label: "Registration tokens", adminOnly: true },
+  { key: "api-tokens", label: "API tokens" },
+  { key: "users", label: "Users", adminOnly: true },
+  { key: "licence", label: "Licence" },
+  { key: "audit", label: "Audit log", adminOnly: true },
+  { key: "integrations", label: "Integrations" },
+  { key: "account", label: "My account" },
+];
 
-  const create = async (e: Event) => {
-    e.preventDefault();
-    const f = e.currentTarget as HTMLFormElement;
-    const get = (n: string) => (f.elements.namedItem(n) as HTMLInputElement).value.trim();
-    setBusy(true);
-    setCreateError(null);
-    try {
-      const days = ttlDays;
-      const res = await api.admin.createRegistrationToken({
-        clusterName: get("cluster"),
-        description: get("description"),
-        ttl: { seconds: BigInt(days * 86400) },
-      });
-      setCreated(res);
-      f.reset();
-      setTtlDays(DEFAULT_TTL_DAYS);
-      tokens.reload();
-    } catch (err) {
-      setCreateError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const revoke = async (id: string) => {
-    setRevokeError(null);
-    try {
-      await api.admin.revokeRegistrationToken({ id });
-      setConfirm(null);
-      tokens.reload();
-    } catch (err) {
-      setRevokeError(err);
-    }
-  };
-
-  const cols: Column<RegistrationToken>[] = [
-    { key: "cluster", label: "Cluster", render: (t) => <Clip text={t.clusterName} class="strong" /> },
-    { key: "id", label: "Token id", render: (t) => <span class="mono">{t.id}</span> },
-    { key: "description", label: "Description", class: "wide", render: (t) => <Clip text={t.description || "–"} /> },
-    {
-      key: "state",
-      label: "State",
-      render: (t) => (
-        <Badge tone={t.state === RegistrationTokenState.ACTIVE ? "ok" : "muted"}>{enumLabel(RegistrationTokenState, t.state)}</Badge>
-      ),
-    },
-    { key: "created", label: "Created", render: (t) => <span title={dateTime(t.createdAt)}>{ago(t.createdAt)}</span> },
-    { key: "expires", label: "Expires", render: (t) => dateTime(t.expiresAt).slice(0, 10) },
-    { key: "used", label: "Last used", render: (t) => <span title={dateTime(t.lastUsedAt)}>{ago(t.lastUsedAt)}</span> },
-    {
-      key: "actions",
-      label: "Actions",
-      render: (t) =>
-        t.state !== RegistrationTokenState.ACTIVE ? (
-          <span class="muted">–</span>
-        ) : confirm === t.id ? (
-          <span class="confirm" role="group" aria-label={`Confirm revoking token ${t.id}`}>
-            <button type="button" class="button danger" onClick={() => revoke(t.id)}>
-              Revoke now
-            </button>
-            <button type="button" class="button" onClick={() => setConfirm(null)}>
-              Cancel
-            </button>
-          </span>
-        ) : (
-          <button type="button" class="button" onClick={() => setConfirm(t.id)} aria-label={`Revoke token ${t.id} of ${t.clusterName}`}>
-            Revoke
-          </button>
-        ),
-    },
-  ];
-
+export function Settings({ loc, section }: { loc: Location; section: string }) {
+  const me = useMe();
+  if (me.state === "loading") return <Loading label="Loading settings" rows={3} />;
+  const admin = isAdmin(me);
+  const visible = SECTIONS.filter((s) => admin || !s.adminOnly);
+  // A viewer's /settings opens on their API tokens.
+  const current = SECTIONS.find((s) => s.key === section) ?? null;
+  const shown = current && (admin || !current.adminOnly) ? current : !section && !admin ? SECTIONS[1] : current;
   return (
     <>
       <header class="page-head">
         <h1>Settings</h1>
       </header>
-      <section class="section card" aria-labelledby="tok-h">
-        <h2 id="tok-h">Registration tokens</h2>
-        <p class="hint">
-          A registration token lets one cluster's controller and sensors report to this platform, and nothing else. It is shown once.
-        </p>
-        <form class="filters" onSubmit={create} aria-label="Create a registration token">
-          <label class="field">
-            <span class="field-label">Cluster name</span>
-            <input name="cluster" required maxLength={63} pattern="[a-z0-9]([\-a-z0-9.]*[a-z0-9])?" placeholder="prod-eu" spellcheck={false} title="Lower-case letters, digits, '-' and '.'" />
-          </label>
-          <label class="field wide">
-            <span class="field-label">Description</span>
-            <input name="description" maxLength={200} placeholder="who or what it is for" />
-          </label>
-          <label class="field">
-            <span class="field-label">Valid for</span>
-            <select name="ttl" value={String(ttlDays)} onChange={(e) => setTtlDays(Number((e.currentTarget as HTMLSelectElement).value))}>
-              {TTLS.map((t) => (
-                <option key={t.days} value={String(t.days)}>
-                  {t.label}
-                </option>
-              ))}
-            </select>
-          </label>
-          <div class="filter-actions">
-            <button type="submit" class="button primary" disabled={busy}>
-              {busy ? "Creating…" : "Create token"}
-            </button>
-          </div>
-        </form>
-        {createError ? <ErrorBox error={createError} /> : null}
-        {created && <CreatedToken res={created} onDone={() => setCreated(null)} />}
-        {revokeError ? <ErrorBox error={revokeError} /> : null}
-        {tokens.status === "error" && <ErrorBox error={tokens.error} retry={tokens.reload} />}
-        {!tokens.data && tokens.status === "loading" && <Loading label="Loading tokens" rows={3} />}
-        {tokens.data && tokens.data.registrationTokens.length === 0 && (
-          <Empty title="No registration tokens yet">Create one for each cluster you want to watch.</Empty>
-        )}
-        {tokens.data && tokens.data.registrationTokens.length > 0 && (
-          <DataTable caption="Registration tokens" columns={cols} rows={tokens.data.registrationTokens} rowKey={(t) => t.id} busy={tokens.status === "loading"} />
-        )}
-      </section>
-      <div class="grid2">
-        <section class="card" aria-labelledby="int-h">
-          <h2 id="int-h">Integrations</h2>
-          <NotAvailable what="Artifact registry and vulnerability scanner connections" />
-        </section>
-        <section class="card" aria-labelledby="reg-h">
-          <h2 id="reg-h">Trusted registries</h2>
-          <NotAvailable what="Registries whose images count as trusted" />
-        </section>
+      <div class="settings">
+        <nav aria-label="Settings sections" class="subnav">
+          {visible.map((s) => (
+            <Link key={s.key} href={s.key ? `/settings/${s.key}` : "/settings"} aria-current={shown?.key === s.key ? "page" : undefined}>
+              {s.label}
+            </Link>
+          ))}
+        </nav>
+        <div class="settings-body">
+          {!shown && <Empty title="There is no such settings section" />}
+          {shown && shown.adminOnly && !admin && <Empty title="This section is for administrators" />}
+          {shown?.key === "" && admin && <RegistrationTokens />}
+          {shown?.key === "api-tokens" && <APITokens />}
+          {shown?.key === "users" && admin && <Users />}
+          {shown?.key === "licence" && <Licence />}
+          {shown?.key === "audit" && admin && <AuditLog loc={loc} />}
+          {shown?.key === "integrations" && (
+            <div class="grid2 flush">
+              <section class="card" aria-labelledby="int-h">
+                <h2 id="int-h">Integrations</h2>
+                <NotAvailable what="Artifact registry and vulnerability scanner connections" />
+              </section>
+              <section class="card" aria-labelledby="reg-h">
+                <h2 id="reg-h">Trusted registries</h2>
+                <NotAvailable what="Registries whose images count as trusted" />
+              </section>
+            </div>
+          )}
+          {shown?.key === "account" &&
+            (me.kind === PrincipalKind.USER ? (
+              <ChangePassword />
+            ) : (
+              <Empty title={`Signed in with ${me.name || "a token"}`}>Passwords belong to people who sign in with a username.</Empty>
+            ))}
+        </div>
       </div>
     </>
-  );
-}
-
-function CreatedToken({ res, onDone }: { res: CreateRegistrationTokenResponse; onDone: () => void }) {
-  const cluster = res.registrationToken?.clusterName ?? "";
-  const cmd = installCommand(window.location.origin, cluster, res.token);
-  return (
-    <div class="created" role="region" aria-label="New registration token">
-      <p class="created-title">
-        Token for <strong>{cluster}</strong> created. Copy it now: it is not shown again.
-      </p>
-      <CopyField label="Token" value={res.token} />
-      <CopyField label="Install the agents with Helm" value={cmd} multiline />
-      <button type="button" class="button" onClick={onDone}>
-        Done
-      </button>
-    </div>
-  );
-}
-
-function CopyField({ label, value, multiline }: { label: string; value: string; multiline?: boolean }) {
-  const [copied, setCopied] = useState(false);
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(value);
-      setCopied(true);
-      setTimeout(() => setCopied(false), 2000);
-    } catch {
-      setCopied(false);
-    }
-  };
-  return (
-    <div class="copy-field">
-      <span class="field-label">{label}</span>
-      <div class="copy-row">
-        {multiline ? <pre class="mono copy-value" tabIndex={0}>{value}</pre> : <code class="mono copy-value" data-testid="new-token">{value}</code>}
-        <button type="button" class="button" onClick={copy} aria-label={`Copy: ${label}`}>
-          {copied ? "Copied" : "Copy"}
-        </button>
-      </div>
-      <span class="sr-only" aria-live="polite">
-        {copied ? `${label} copied` : ""}
-      </span>
-    </div>
   );
 }
