@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"regexp"
 	"strings"
 	"testing"
@@ -85,4 +86,40 @@ func TestHandlerWithoutBundle(t *testing.T) {
 	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "not built") {
 		t.Fatalf("got %d %q, want a 404 saying the UI is not built", rec.Code, rec.Body.String())
 	}
+}
+
+// Any request path gets an answer from the bundle or a 404/405: never a
+// panic, never a file outside the bundle, never the app for an API path.
+func FuzzHandler(f *testing.F) {
+	for _, seed := range []string{"/", "/workloads", "/assets/index-a1.js", "/../index.html", "/runwatch.v1.X/Y", "/%2e%2e/etc/passwd",
+		"/images/sha256:abc", "/assets/", "//assets//index-a1.js", "/a\x00b", "/grpc.health.v1.Health/Check"} {
+		f.Add(seed)
+	}
+	bundle := fstest.MapFS{
+		"index.html":         {Data: []byte("<!doctype html><title>app</title>")},
+		"assets/index-a1.js": {Data: []byte("console.log(1)")},
+	}
+	h := Handler(bundle)
+	f.Fuzz(func(t *testing.T, p string) {
+		req, err := http.NewRequest(http.MethodGet, "http://runwatch.test/", nil)
+		if err != nil {
+			t.Skip()
+		}
+		req.URL.Path = p
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		body := rec.Body.String()
+		switch rec.Code {
+		case http.StatusOK:
+			if body != "<!doctype html><title>app</title>" && body != "console.log(1)" {
+				t.Fatalf("GET %q served %q", p, body)
+			}
+			if body != "console.log(1)" && isAPIPath(path.Clean("/"+p)) {
+				t.Fatalf("GET %q (an API path) served the app", p)
+			}
+		case http.StatusNotFound, http.StatusMovedPermanently, http.StatusBadRequest:
+		default:
+			t.Fatalf("GET %q answered %d", p, rec.Code)
+		}
+	})
 }
