@@ -199,3 +199,32 @@ func isUUID(s string) bool {
 	}
 	return true
 }
+
+// ParseProcCgroup attributes a process from the text of /proc/<pid>/cgroup:
+// the cgroup v2 line ("0::/path") first, then the v1 memory controller's
+// line, for v1 and hybrid hosts.
+func ParseProcCgroup(text string) Ref {
+	var v2, mem string
+	haveV2 := false
+	for _, line := range strings.Split(text, "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		switch {
+		case parts[0] == "0" && parts[1] == "":
+			v2, haveV2 = parts[2], true
+		case strings.Contains(","+parts[1]+",", ",memory,"):
+			mem = parts[2]
+		}
+	}
+	if haveV2 {
+		if ref := ParsePath(v2); ref.Kind != KindHost || mem == "" {
+			return ref
+		}
+	}
+	if mem != "" {
+		return ParsePath(mem)
+	}
+	return Ref{Kind: KindHost, Path: "/"}
+}

@@ -85,3 +85,20 @@ func FuzzParsePath(f *testing.F) {
 		}
 	})
 }
+
+func TestParseProcCgroup(t *testing.T) {
+	hybrid := "9:name=systemd:/\n4:memory:/docker/" + cid + "\n1:cpu:/\n0::/\n"
+	if ref := ParseProcCgroup(hybrid); ref.Kind != KindContainer || ref.ContainerID != cid || ref.Runtime != RuntimeDocker {
+		t.Errorf("hybrid %+v", ref)
+	}
+	v2 := "0::/kubepods/besteffort/pod" + uid + "/" + cid + "\n"
+	if ref := ParseProcCgroup(v2); ref.ContainerID != cid || ref.PodUID != uid {
+		t.Errorf("v2 %+v", ref)
+	}
+	if ref := ParseProcCgroup("0::/user.slice/user-0.slice/session-1.scope\n"); ref.Kind != KindHost {
+		t.Errorf("host %+v", ref)
+	}
+	if ref := ParseProcCgroup("garbage"); ref.Kind != KindHost {
+		t.Errorf("garbage %+v", ref)
+	}
+}

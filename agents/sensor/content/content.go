@@ -162,7 +162,7 @@ func openInRoot(root, p string) (*os.File, error) {
 	defer unix.Close(dir)
 	rel := strings.TrimPrefix(path.Clean("/"+p), "/")
 	if rel == "" {
-		return nil, unix.EISDIR
+		rel = "."
 	}
 	fd, err := unix.Openat2(dir, rel, &unix.OpenHow{
 		Flags:   unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOCTTY | unix.O_NONBLOCK,

@@ -96,7 +96,7 @@ func Load(opts Options) (_ *Loader, err error) {
 		closer, links, err := loadFileHooks(m, opts, shared, cache)
 		l.attempts = append(l.attempts, Attempt{Mode: m, Err: err})
 		if err != nil {
-			logger.Info("file-load hooks not available", "mode", m, "reason", err)
+			logger.Info("file-load hooks not available", "mode", m.String(), "reason", err)
 			continue
 		}
 		l.mode, l.fileObjs = m, closer
@@ -110,7 +110,7 @@ func Load(opts Options) (_ *Loader, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open ring buffer: %w", err)
 	}
-	logger.Info("eBPF programs attached", "hook_mode", l.mode, "kernel_filter", !opts.NoKernelFilter)
+	logger.Info("eBPF programs attached", "hook_mode", l.mode.String(), "kernel_filter", !opts.NoKernelFilter)
 	return l, nil
 }
 

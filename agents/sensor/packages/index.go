@@ -261,10 +261,12 @@ func (id *Identifier) index(key string, roots []string) *Index {
 	if ok {
 		return ix
 	}
-	// The first root that still exists: a process may have exited since.
+	// The first root that can be opened: a process may have exited since,
+	// or be out of reach (another user namespace).
 	root := ""
 	for _, r := range roots {
-		if _, err := os.Stat(r); err == nil {
+		if f, err := content.OpenInRoot(r, "/"); err == nil {
+			f.Close()
 			root = r
 			break
 		}
