@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/runwatch/runwatch/agents/sensor/internal/privtest"
+	"github.com/runwatch/runwatch/agents/internal/sensortest/privtest"
 )
 
 func TestParseMountinfo(t *testing.T) {

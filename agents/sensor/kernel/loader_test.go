@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runwatch/runwatch/agents/sensor/internal/privtest"
+	"github.com/runwatch/runwatch/agents/internal/sensortest/privtest"
 )
 
 func TestLoadTracepointAndSeeExec(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/runwatch/runwatch/agents/sensor/internal/fixture"
+	"github.com/runwatch/runwatch/agents/internal/sensortest/fixture"
 )
 
 const dpkgStatus = `Package: dash
