@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runwatch/runwatch/agents/sensor/cgroup"
 	"github.com/runwatch/runwatch/agents/internal/sensortest/fixture"
 	"github.com/runwatch/runwatch/agents/internal/sensortest/privtest"
+	"github.com/runwatch/runwatch/agents/sensor/cgroup"
 	"github.com/runwatch/runwatch/agents/sensor/kernel"
 	runwatchv1 "github.com/runwatch/runwatch/proto/gen/runwatch/v1"
 )

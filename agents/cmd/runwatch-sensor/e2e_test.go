@@ -23,9 +23,9 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/runwatch/runwatch/agents/sensor/cgroup"
 	"github.com/runwatch/runwatch/agents/internal/sensortest/fixture"
 	"github.com/runwatch/runwatch/agents/internal/sensortest/privtest"
+	"github.com/runwatch/runwatch/agents/sensor/cgroup"
 	runwatchv1 "github.com/runwatch/runwatch/proto/gen/runwatch/v1"
 	"github.com/runwatch/runwatch/proto/gen/runwatch/v1/runwatchv1connect"
 )
@@ -131,7 +131,9 @@ func (a adminAuth) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		return next(ctx, req)
 	}
 }
-func (a adminAuth) WrapStreamingClient(n connect.StreamingClientFunc) connect.StreamingClientFunc { return n }
+func (a adminAuth) WrapStreamingClient(n connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return n
+}
 func (a adminAuth) WrapStreamingHandler(n connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	return n
 }
