@@ -55,7 +55,8 @@ static __always_inline int rw_file_loaded(struct file *file, __u32 op)
 			.op = op,
 		};
 		__u8 one = 1;
-		if (bpf_map_update_elem(&seen, &key, &one, BPF_NOEXIST) != 0) {
+		/* A lookup first: it takes no lock, and repeats are the common case. */
+		if (bpf_map_lookup_elem(&seen, &key) || bpf_map_update_elem(&seen, &key, &one, BPF_NOEXIST) != 0) {
 			rw_count(RW_CNT_FILTERED); /* this process already reported it */
 			return 0;
 		}

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -49,6 +50,7 @@ type options struct {
 	print          bool
 	logLevel       string
 	labelPoll      time.Duration
+	memoryLimit    int64
 	sensor         sensor.Config
 }
 
@@ -82,6 +84,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.Int64Var(&o.sensor.MaxHashBytes, "max-hash-bytes", d.MaxHashBytes, "larger files are reported without a hash")
 	fs.BoolVar(&o.print, "print", false, "write records to stdout as JSON lines instead of sending them to a platform")
 	fs.StringVar(&o.logLevel, "log-level", envOr("RUNWATCH_LOG_LEVEL", "info"), "debug, info, warn or error")
+	fs.Int64Var(&o.memoryLimit, "memory-limit-bytes", 48<<20, "soft limit for the Go heap (runtime/debug.SetMemoryLimit); the caches are bounded separately, this keeps garbage from growing the footprint. 0 disables")
 	fs.DurationVar(&o.labelPoll, "node-label-poll", time.Minute, "how often the node's runwatch.io/sensor label is checked (Kubernetes mode)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -149,6 +152,9 @@ func main() {
 		os.Exit(2)
 	}
 	logger := newLogger(opts.logLevel)
+	if opts.memoryLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(opts.memoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, opts, logger); err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -22,14 +23,20 @@ type Index struct {
 	Databases []string
 	// Problems says what could not be read; lookups still use what could.
 	Problems []string
-	owners   map[string][]string
+	// owners maps a path to an index in purls: a full image holds ~100k
+	// paths, so each costs one map entry and no slice. A path owned by more
+	// than one package (rare: diversions, shared directories) keeps the
+	// others in extra.
+	owners map[string]uint32
+	extra  map[string][]uint32
+	purls  []string
 }
 
 // LoadIndex reads the package databases under root. Everything is read
 // with the root as "/", so a container's symlinks cannot point the sensor at
 // the host's files.
 func LoadIndex(root string) *Index {
-	ix := &Index{owners: make(map[string][]string)}
+	ix := &Index{owners: make(map[string]uint32)}
 	if f, err := content.OpenInRoot(root, "/etc/os-release"); err == nil {
 		ix.OS = ParseOSRelease(f)
 		f.Close()
@@ -50,13 +57,37 @@ func (ix *Index) problem(format string, args ...any) {
 }
 
 func (ix *Index) add(paths []string, purl string) {
+	id := uint32(len(ix.purls))
+	ix.purls = append(ix.purls, purl)
 	for _, p := range paths {
 		if len(ix.owners) >= maxIndexedPath {
 			ix.problem("index full at %d paths", maxIndexedPath)
 			return
 		}
-		ix.owners[p] = append(ix.owners[p], purl)
+		if prev, ok := ix.owners[p]; ok {
+			if prev == id || slices.Contains(ix.extra[p], id) {
+				continue
+			}
+			if ix.extra == nil {
+				ix.extra = make(map[string][]uint32)
+			}
+			ix.extra[p] = append(ix.extra[p], id)
+			continue
+		}
+		ix.owners[p] = id
 	}
+}
+
+func (ix *Index) lookup(p string) []string {
+	id, ok := ix.owners[p]
+	if !ok {
+		return nil
+	}
+	out := []string{ix.purls[id]}
+	for _, e := range ix.extra[p] {
+		out = append(out, ix.purls[e])
+	}
+	return out
 }
 
 func (ix *Index) loadDpkg(root string) {
@@ -157,13 +188,13 @@ func (ix *Index) loadApk(root string) {
 // both spellings are tried.
 func (ix *Index) Owners(p string) []string {
 	p = path.Clean(p)
-	if o := ix.owners[p]; len(o) > 0 {
+	if o := ix.lookup(p); len(o) > 0 {
 		return o
 	}
 	if rest, ok := strings.CutPrefix(p, "/usr"); ok && strings.HasPrefix(rest, "/") {
-		return ix.owners[rest]
+		return ix.lookup(rest)
 	}
-	return ix.owners["/usr"+p]
+	return ix.lookup("/usr" + p)
 }
 
 // Len is the number of paths indexed.
