@@ -46,6 +46,7 @@ type options struct {
 	hostRoot       string
 	cgroupV2       string
 	cgroupV1Memory string
+	hostCgroupDir  string
 	flush          time.Duration
 	print          bool
 	logLevel       string
@@ -78,6 +79,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.hostRoot, "host-root", os.Getenv("RUNWATCH_SENSOR_HOST_ROOT"), "the host's root file system, for host processes' files (default: / with --host, <proc-root>/1/root otherwise)")
 	fs.StringVar(&o.cgroupV2, "cgroup-v2-root", os.Getenv("RUNWATCH_SENSOR_CGROUP_V2_ROOT"), "the host's cgroup2 mount (default: found in /proc/self/mountinfo)")
 	fs.StringVar(&o.cgroupV1Memory, "cgroup-v1-memory-root", os.Getenv("RUNWATCH_SENSOR_CGROUP_V1_MEMORY_ROOT"), "the host's cgroup v1 memory mount, on v1 and hybrid hosts (default: found in /proc/self/mountinfo)")
+	fs.StringVar(&o.hostCgroupDir, "host-cgroup-dir", os.Getenv("RUNWATCH_SENSOR_HOST_CGROUP_DIR"), "a bind mount of the host's /sys/fs/cgroup (in a DaemonSet, where the pod's own cgroup namespace hides the host's tree); its layout is detected")
 	fs.DurationVar(&o.flush, "flush-interval", d.FlushInterval, "how often new records are batched")
 	fs.IntVar(&o.sensor.DedupSize, "dedup-entries", d.DedupSize, "bound of each (container, file) aggregation table")
 	fs.IntVar(&o.sensor.HashCacheSize, "hash-cache-entries", d.HashCacheSize, "bound of the file hash cache")
@@ -116,6 +118,11 @@ func parseFlags(args []string) (*options, error) {
 		return nil, fmt.Errorf("--ring-buffer-bytes %d is not a power of two", o.ringBytes)
 	}
 	mounts := cgroup.Mounts{V2: o.cgroupV2, V1Memory: o.cgroupV1Memory}
+	if o.hostCgroupDir != "" && mounts.V2 == "" && mounts.V1Memory == "" {
+		if mounts, err = cgroup.MountsUnder(o.hostCgroupDir); err != nil {
+			return nil, err
+		}
+	}
 	if mounts.V2 == "" && mounts.V1Memory == "" {
 		if mounts, err = cgroup.DiscoverMounts("/proc/self/mountinfo"); err != nil {
 			return nil, err

@@ -262,3 +262,23 @@ func (a *Attributor) Attribute(v2ID, v1ID uint64) Ref {
 	}
 	return Ref{Kind: KindHost, Path: "/"}
 }
+
+// MountsUnder finds the hierarchies in a bind mount of a host's
+// /sys/fs/cgroup (a DaemonSet's view of the node): a cgroup2 root, or the
+// hybrid/legacy layout's unified/ and memory/ directories.
+func MountsUnder(dir string) (Mounts, error) {
+	if _, err := os.Stat(filepath.Join(dir, "cgroup.controllers")); err == nil {
+		return Mounts{V2: dir}, nil
+	}
+	var m Mounts
+	if _, err := os.Stat(filepath.Join(dir, "unified", "cgroup.controllers")); err == nil {
+		m.V2 = filepath.Join(dir, "unified")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "memory", "cgroup.procs")); err == nil {
+		m.V1Memory = filepath.Join(dir, "memory")
+	}
+	if m.V2 == "" && m.V1Memory == "" {
+		return m, fmt.Errorf("no cgroup hierarchy found under %s", dir)
+	}
+	return m, nil
+}

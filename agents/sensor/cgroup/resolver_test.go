@@ -123,3 +123,22 @@ func TestAttributeCgroupV1(t *testing.T) {
 		t.Errorf("v1 docker: %+v", ref)
 	}
 }
+
+func TestMountsUnder(t *testing.T) {
+	v2 := t.TempDir()
+	os.WriteFile(filepath.Join(v2, "cgroup.controllers"), nil, 0o644)
+	if m, err := MountsUnder(v2); err != nil || m.V2 != v2 || m.V1Memory != "" {
+		t.Errorf("v2: %+v %v", m, err)
+	}
+	hybrid := t.TempDir()
+	os.MkdirAll(filepath.Join(hybrid, "unified"), 0o755)
+	os.MkdirAll(filepath.Join(hybrid, "memory"), 0o755)
+	os.WriteFile(filepath.Join(hybrid, "unified", "cgroup.controllers"), nil, 0o644)
+	os.WriteFile(filepath.Join(hybrid, "memory", "cgroup.procs"), nil, 0o644)
+	if m, err := MountsUnder(hybrid); err != nil || m.V2 != filepath.Join(hybrid, "unified") || m.V1Memory != filepath.Join(hybrid, "memory") {
+		t.Errorf("hybrid: %+v %v", m, err)
+	}
+	if _, err := MountsUnder(t.TempDir()); err == nil {
+		t.Error("empty dir: want an error")
+	}
+}
