@@ -21,6 +21,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,6 +32,7 @@ import (
 	"github.com/runwatch/runwatch/agents/sensor/content"
 	"github.com/runwatch/runwatch/agents/sensor/dedup"
 	"github.com/runwatch/runwatch/agents/sensor/kernel"
+	"github.com/runwatch/runwatch/agents/sensor/lru"
 	"github.com/runwatch/runwatch/agents/sensor/packages"
 	"github.com/runwatch/runwatch/agents/sensor/proctable"
 	"github.com/runwatch/runwatch/agents/transport"
@@ -135,8 +137,15 @@ type Sensor struct {
 	hasher *content.Hasher
 	ident  *packages.Identifier
 	procs  *proctable.Table
-	execs  *dedup.Table[runwatchv1.ProcessExecution]
-	files  *dedup.Table[runwatchv1.FileLoad]
+	// pins hold an open handle on the root of each recent cgroup's
+	// processes, taken by the ring-buffer reader as soon as a cgroup is first
+	// seen: a container's files and package databases stay readable through
+	// it after the processes that loaded them (even the whole container)
+	// have exited.
+	pinMu sync.Mutex
+	pins  *lru.Cache[cgroupIDs, *os.File]
+	execs *dedup.Table[runwatchv1.ProcessExecution]
+	files *dedup.Table[runwatchv1.FileLoad]
 
 	bootOffset time.Duration // wall clock minus CLOCK_BOOTTIME
 	maxBatch   atomic.Int64
@@ -173,10 +182,12 @@ func New(cfg Config, logger *slog.Logger) *Sensor {
 		hasher: content.NewHasher(cfg.HashCacheSize, cfg.MaxHashBytes),
 		ident:  packages.NewIdentifier(cfg.PackageIndexes, cfg.HashCacheSize),
 		procs:  proctable.New(cfg.ProcTableSize),
+		pins:   lru.New[cgroupIDs, *os.File](256),
 		execs:  dedup.New[runwatchv1.ProcessExecution](cfg.DedupSize),
 		files:  dedup.New[runwatchv1.FileLoad](cfg.DedupSize),
 	}
 	s.maxBatch.Store(int64(cfg.MaxBatchRecords))
+	s.pins.OnEvict = func(_ cgroupIDs, f *os.File) { f.Close() }
 	return s
 }
 
@@ -246,6 +257,7 @@ func (s *Sensor) Run(ctx context.Context, out Output, started func(kernel.HookMo
 		return fmt.Errorf("load eBPF programs: %w", err)
 	}
 	defer loader.Close()
+	defer s.releasePins()
 	s.c.hookMode.Store(int64(loader.Mode()))
 	s.c.running.Store(true)
 	defer s.c.running.Store(false)
@@ -271,6 +283,12 @@ func (s *Sensor) Run(ctx context.Context, out Output, started func(kernel.HookMo
 			if err != nil {
 				s.logger.Error("ring buffer read failed", "err", err)
 				return
+			}
+			switch e := ev.(type) {
+			case *kernel.Exec:
+				s.pinRoot(idsOf(&e.Header), e.TGID, true)
+			case *kernel.FileLoad:
+				s.pinRoot(idsOf(&e.Header), e.TGID, false)
 			}
 			events <- ev
 		}
@@ -403,12 +421,15 @@ func identity(f kernel.FileID, ff kernel.FileFlags) content.Identity {
 // roots lists where a process's files can be read: its own root, then the
 // roots of other live processes of the same container (the process may
 // have exited already), then the host's for host processes.
-func (s *Sensor) roots(pid uint32, key string) []string {
+func (s *Sensor) roots(pid uint32, key string, cg cgroupIDs) []string {
 	out := []string{s.procPath(pid, "root")}
 	if key == "host" {
 		// Host processes share the host's root (chroots aside, which their
 		// own root above covers while they live).
 		return append(out, s.cfg.HostRoot)
+	}
+	if p := s.pinnedRoot(cg); p != "" {
+		out = append(out, p)
 	}
 	for _, other := range s.procs.InContainer(key, pid, 3) {
 		out = append(out, s.procPath(other, "root"))
@@ -416,15 +437,71 @@ func (s *Sensor) roots(pid uint32, key string) []string {
 	return out
 }
 
+// cgroupIDs identify the cgroup an event came from.
+type cgroupIDs struct{ v2, v1 uint64 }
+
+func idsOf(h *kernel.Header) cgroupIDs { return cgroupIDs{h.CgroupID, h.CgroupV1ID} }
+
+// pinRoot runs in the ring-buffer reader, microseconds after the event: it
+// keeps a handle on the root of the newest program of each cgroup. An exec
+// re-pins when the root changed: a runtime's init process starts in the
+// container's cgroup with the host's root and only then pivots into the
+// image.
+func (s *Sensor) pinRoot(cg cgroupIDs, pid uint32, exec bool) {
+	s.pinMu.Lock()
+	defer s.pinMu.Unlock()
+	old, ok := s.pins.Get(cg)
+	if ok && !exec {
+		return
+	}
+	fd, err := unix.Open(s.procPath(pid, "root"), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	if ok {
+		var a, b unix.Stat_t
+		if unix.Fstat(fd, &a) == nil && unix.Fstat(int(old.Fd()), &b) == nil && a.Dev == b.Dev && a.Ino == b.Ino {
+			unix.Close(fd) // the same root
+			return
+		}
+		old.Close()
+		s.pins.Remove(cg)
+	}
+	s.pins.Add(cg, os.NewFile(uintptr(fd), "pinned root"))
+}
+
+func (s *Sensor) pinnedRoot(cg cgroupIDs) string {
+	s.pinMu.Lock()
+	defer s.pinMu.Unlock()
+	if f, ok := s.pins.Get(cg); ok {
+		return "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
+	}
+	return ""
+}
+
+// releasePins lets go of every pinned root.
+func (s *Sensor) releasePins() {
+	s.pinMu.Lock()
+	defer s.pinMu.Unlock()
+	var keys []cgroupIDs
+	s.pins.Range(func(k cgroupIDs, _ *os.File) bool { keys = append(keys, k); return true })
+	for _, k := range keys {
+		if f, ok := s.pins.Peek(k); ok {
+			f.Close()
+		}
+		s.pins.Remove(k)
+	}
+}
+
 func (s *Sensor) procPath(pid uint32, rest string) string {
 	return s.cfg.ProcRoot + "/" + strconv.FormatUint(uint64(pid), 10) + "/" + rest
 }
 
-func (s *Sensor) hash(pid uint32, key, p string, id content.Identity) (sha, reason string, roots []string) {
+func (s *Sensor) hash(pid uint32, key string, cg cgroupIDs, p string, id content.Identity) (sha, reason string, roots []string) {
 	if sum, ok := s.hasher.Cached(id); ok {
 		return sum, "", nil
 	}
-	roots = s.roots(pid, key)
+	roots = s.roots(pid, key, cg)
 	sha, reason = s.hasher.Hash(roots, p, id)
 	if sha == "" {
 		s.c.unresolvedHashes.Add(1)
@@ -462,14 +539,14 @@ func (s *Sensor) handleExec(e *kernel.Exec) {
 	s.procs.Exec(proctable.Process{PID: e.TGID, PPID: e.PPID, Exe: e.Path, Container: key})
 
 	id := identity(e.File, e.FileFlags)
-	sha, reason, roots := s.hash(e.TGID, key, e.Path, id)
+	sha, reason, roots := s.hash(e.TGID, key, idsOf(&e.Header), e.Path, id)
 	k := dedup.Key{Kind: keyExec, Container: key, Path: e.Path, SHA256: sha}
 	at := s.wallTime(e.BootNS)
 	ok := s.execs.Observe(k, at, func() *runwatchv1.ProcessExecution {
 		if roots == nil {
-			roots = s.roots(e.TGID, key)
+			roots = s.roots(e.TGID, key, idsOf(&e.Header))
 		}
-		purls, preason := s.ident.Identify(key, roots, e.Path, sha, packages.KindExecutable, func() (*os.File, string) {
+		purls, preason := s.ident.Identify(roots, e.Path, sha, packages.KindExecutable, func() (*os.File, string) {
 			return content.Open(roots, e.Path, id)
 		})
 		parentExe := parent.Exe
@@ -551,13 +628,13 @@ func (s *Sensor) handleFile(e *kernel.FileLoad) {
 	ref := s.attr.Attribute(e.CgroupID, e.CgroupV1ID)
 	key := containerKey(ref)
 	id := identity(e.File, e.FileFlags)
-	sha, reason, roots := s.hash(e.TGID, key, e.Path, id)
+	sha, reason, roots := s.hash(e.TGID, key, idsOf(&e.Header), e.Path, id)
 	k := dedup.Key{Kind: keyFile, Container: key, Path: e.Path, SHA256: sha}
 	ok := s.files.Observe(k, s.wallTime(e.BootNS), func() *runwatchv1.FileLoad {
 		if roots == nil {
-			roots = s.roots(e.TGID, key)
+			roots = s.roots(e.TGID, key, idsOf(&e.Header))
 		}
-		purls, preason := s.ident.Identify(key, roots, e.Path, sha, pkind, func() (*os.File, string) {
+		purls, preason := s.ident.Identify(roots, e.Path, sha, pkind, func() (*os.File, string) {
 			return content.Open(roots, e.Path, id)
 		})
 		loader := proc.Exe

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/runwatch/runwatch/agents/sensor/content"
 	"github.com/runwatch/runwatch/agents/sensor/lru"
 )
@@ -210,25 +212,27 @@ const (
 	KindOther
 )
 
-// Identifier caches package indexes per root (per container) and the
-// purls found inside files per content hash.
+// Identifier caches package indexes per root file system, known by the
+// identity (device, inode) of its root directory: each container's overlay
+// mount is its own, and every host process shares the host's. It also
+// caches the purls found inside files per content hash.
 type Identifier struct {
 	mu      sync.Mutex
-	indexes *lru.Cache[string, *Index]
+	indexes *lru.Cache[rootID, *Index]
 	inside  *lru.Cache[string, []string]
 }
 
 // NewIdentifier keeps up to roots indexes and files per-content results.
 func NewIdentifier(roots, files int) *Identifier {
-	return &Identifier{indexes: lru.New[string, *Index](roots), inside: lru.New[string, []string](files)}
+	return &Identifier{indexes: lru.New[rootID, *Index](roots), inside: lru.New[string, []string](files)}
 }
 
-// Identify returns the purls for the file at p (inside the root
-// identified by rootKey, readable through roots), whose content hash is
-// sha. open opens the verified file when its content must be inspected.
-// reason is set when a database could not be read.
-func (id *Identifier) Identify(rootKey string, roots []string, p, sha string, kind FileKind, open func() (*os.File, string)) (purls []string, reason string) {
-	ix := id.index(rootKey, roots)
+// Identify returns the purls for the file at p (inside the first of roots
+// that can be opened), whose content hash is sha. open opens the verified
+// file when its content must be inspected. reason is set when a database
+// could not be read.
+func (id *Identifier) Identify(roots []string, p, sha string, kind FileKind, open func() (*os.File, string)) (purls []string, reason string) {
+	ix := id.index(roots)
 	if ix != nil {
 		purls = append(purls, ix.Owners(p)...)
 		if len(ix.Problems) > 0 {
@@ -285,25 +289,36 @@ func inspect(kind FileKind, open func() (*os.File, string)) []string {
 	return nil
 }
 
-func (id *Identifier) index(key string, roots []string) *Index {
+type rootID struct{ dev, ino uint64 }
+
+func (id *Identifier) index(roots []string) *Index {
+	// The first root that can be opened: a process may have exited since,
+	// or be out of reach (another user namespace).
+	var (
+		root string
+		key  rootID
+	)
+	for _, r := range roots {
+		f, err := content.OpenInRoot(r, "/")
+		if err != nil {
+			continue
+		}
+		var st unix.Stat_t
+		err = unix.Fstat(int(f.Fd()), &st)
+		f.Close()
+		if err == nil {
+			root, key = r, rootID{uint64(st.Dev), st.Ino}
+			break
+		}
+	}
+	if root == "" {
+		return nil
+	}
 	id.mu.Lock()
 	ix, ok := id.indexes.Get(key)
 	id.mu.Unlock()
 	if ok {
 		return ix
-	}
-	// The first root that can be opened: a process may have exited since,
-	// or be out of reach (another user namespace).
-	root := ""
-	for _, r := range roots {
-		if f, err := content.OpenInRoot(r, "/"); err == nil {
-			f.Close()
-			root = r
-			break
-		}
-	}
-	if root == "" {
-		return nil // not cached: a later file of this container may find a live root
 	}
 	// Loaded outside the lock: a large dpkg database takes a while. Two
 	// loads of the same root at once are harmless.
