@@ -24,7 +24,9 @@ func TestParseFlags(t *testing.T) {
 		{name: "host mode names itself", args: []string{"--host", "--platform", "http://p:1", "--token", "t"},
 			check: func(o *options) bool { return o.nodeName != "" && o.sensor.HostRoot == "/" }},
 		{name: "platform and token from the environment", args: []string{"--host"}, env: map[string]string{"RUNWATCH_PLATFORM": "https://rw.example", "RUNWATCH_TOKEN": "tok"},
-			check: func(o *options) bool { return o.transport.PlatformURL == "https://rw.example" && o.transport.Token == "tok" }},
+			check: func(o *options) bool {
+				return o.transport.PlatformURL == "https://rw.example" && o.transport.Token == "tok"
+			}},
 		{name: "a token is required", args: []string{"--host", "--platform", "http://p:1"}, wantErr: "token is required"},
 		{name: "print mode needs no platform", args: []string{"--host", "--print"}, check: func(o *options) bool { return o.print }},
 		{name: "unknown hook mode", args: []string{"--host", "--print", "--hook-mode", "kprobe"}, wantErr: "unknown hook mode"},
