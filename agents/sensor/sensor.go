@@ -42,6 +42,8 @@ import (
 // Config holds the sensor's tunables. Zero values take the defaults of
 // DefaultConfig.
 type Config struct {
+	// NodeName is put on every batch.
+	NodeName string
 	// ProcRoot is where the host's /proc is mounted (/proc with hostPID).
 	ProcRoot string
 	// HostRoot is the host's root file system as the sensor sees it: "/" on
@@ -666,7 +668,7 @@ func (s *Sensor) flush(out Output) {
 		if len(execs) == 0 && len(files) == 0 {
 			break
 		}
-		req := &runwatchv1.ReportRuntimeRequest{BatchId: transport.NewBatchID()}
+		req := &runwatchv1.ReportRuntimeRequest{BatchId: transport.NewBatchID(), NodeName: s.cfg.NodeName}
 		for _, it := range execs {
 			req.Executions = append(req.Executions, execRecord(it))
 		}

@@ -4,6 +4,7 @@ package sensor
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -30,6 +31,9 @@ type capture struct {
 }
 
 func (c *capture) Deliver(r *runwatchv1.ReportRuntimeRequest) {
+	if r.NodeName != "test-node" || r.BatchId == "" {
+		panic(fmt.Sprintf("batch without node name or batch id: %q %q", r.NodeName, r.BatchId))
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.batches = append(c.batches, r)
@@ -70,6 +74,7 @@ func startSensor(t *testing.T, cfg Config) (*Sensor, *capture) {
 		cfg.FlushInterval = 100 * time.Millisecond
 	}
 	cfg.HostRoot = "/"
+	cfg.NodeName = "test-node"
 	s := New(cfg, privtest.Logger(t))
 	out := &capture{}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -128,6 +128,7 @@ func parseFlags(args []string) (*options, error) {
 			return nil, err
 		}
 	}
+	o.sensor.NodeName = o.nodeName
 	o.sensor.ProcRoot = o.procRoot
 	o.sensor.HostRoot = o.hostRoot
 	if o.hostRoot == "" && o.host {

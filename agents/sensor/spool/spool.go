@@ -180,6 +180,7 @@ func (s *Spool) drop(seq uint64, aside string) error {
 	var err error
 	if aside != "" {
 		err = os.Rename(p, p+aside)
+		s.pruneAside()
 	} else {
 		err = os.Remove(p)
 	}
@@ -190,6 +191,30 @@ func (s *Spool) drop(seq uint64, aside string) error {
 	s.bytes -= m.size
 	s.records -= m.records
 	return nil
+}
+
+// maxAside bounds the batches kept for a person to look at; beyond it the
+// oldest go, so a platform that rejects everything cannot fill the disk.
+const maxAside = 64
+
+func (s *Spool) pruneAside() {
+	var aside []string
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if n := e.Name(); strings.Contains(n, suffix+".") {
+			aside = append(aside, n)
+		}
+	}
+	if len(aside) <= maxAside {
+		return
+	}
+	sort.Strings(aside) // names start with the zero-padded sequence number
+	for _, n := range aside[:len(aside)-maxAside] {
+		os.Remove(filepath.Join(s.dir, n))
+	}
 }
 
 // Stats returns the queued batches, records and bytes.

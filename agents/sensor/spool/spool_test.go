@@ -74,3 +74,24 @@ func TestOrderLimitAndRestart(t *testing.T) {
 		t.Error("temporary file left")
 	}
 }
+
+func TestSetAsideIsBounded(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range maxAside + 10 {
+		if err := s.Put([]byte("x"), 1); err != nil {
+			t.Fatal(err)
+		}
+		b, _, _ := s.Peek()
+		if err := s.SetAside(b.Seq, ".rejected"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, "*.rejected"))
+	if len(matches) != maxAside {
+		t.Errorf("%d batches set aside, want at most %d", len(matches), maxAside)
+	}
+}
