@@ -49,6 +49,7 @@ int BPF_PROG(rw_sched_process_exec, struct task_struct *p, pid_t old_pid, struct
 	__u64 size = offsetof(struct rw_exec_event, path) + (ev->path_len & (RW_PATH_MAX - 1));
 	if (size > sizeof(*ev))
 		size = sizeof(*ev);
+	int in_container = BPF_CORE_READ(p, nsproxy, mnt_ns, ns.inum) != rw_host_mntns;
 
 	/* When the exec went through an interpreter (#! or binfmt_misc), bprm->file
 	 * is the interpreter and bprm->executable the script: report the script as
@@ -59,11 +60,11 @@ int BPF_PROG(rw_sched_process_exec, struct task_struct *p, pid_t old_pid, struct
 		if (script && script != file && (bpf_get_current_pid_tgid() >> 32) != rw_self_tgid) {
 			/* The exec event is still in s->exec; the script event uses s->file,
 			 * which shares the union, so send the exec first. */
-			rw_output(ev, size);
+			rw_output_wake(ev, size, in_container);
 			return rw_emit_file(script, RW_OP_SCRIPT);
 		}
 	}
-	return rw_output(ev, size);
+	return rw_output_wake(ev, size, in_container);
 }
 
 SEC("tp_btf/sched_process_exit")

@@ -145,7 +145,7 @@ type Sensor struct {
 	// it after the processes that loaded them (even the whole container)
 	// have exited.
 	pinMu sync.Mutex
-	pins  *lru.Cache[cgroupIDs, *os.File]
+	pins  *lru.Cache[cgroupIDs, pinnedRoot]
 	execs *dedup.Table[runwatchv1.ProcessExecution]
 	files *dedup.Table[runwatchv1.FileLoad]
 
@@ -184,12 +184,12 @@ func New(cfg Config, logger *slog.Logger) *Sensor {
 		hasher: content.NewHasher(cfg.HashCacheSize, cfg.MaxHashBytes),
 		ident:  packages.NewIdentifier(cfg.PackageIndexes, cfg.HashCacheSize),
 		procs:  proctable.New(cfg.ProcTableSize),
-		pins:   lru.New[cgroupIDs, *os.File](256),
+		pins:   lru.New[cgroupIDs, pinnedRoot](256),
 		execs:  dedup.New[runwatchv1.ProcessExecution](cfg.DedupSize),
 		files:  dedup.New[runwatchv1.FileLoad](cfg.DedupSize),
 	}
 	s.maxBatch.Store(int64(cfg.MaxBatchRecords))
-	s.pins.OnEvict = func(_ cgroupIDs, f *os.File) { f.Close() }
+	s.pins.OnEvict = func(_ cgroupIDs, p pinnedRoot) { p.f.Close() }
 	return s
 }
 
@@ -456,27 +456,36 @@ func (s *Sensor) pinRoot(cg cgroupIDs, pid uint32, exec bool) {
 	if ok && !exec {
 		return
 	}
-	fd, err := unix.Open(s.procPath(pid, "root"), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	root := s.procPath(pid, "root")
+	var st unix.Stat_t
+	if unix.Stat(root, &st) != nil {
+		return
+	}
+	if ok && old.dev == st.Dev && old.ino == st.Ino {
+		return // the same root: one stat per exec, no more
+	}
+	fd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return
 	}
 	if ok {
-		var a, b unix.Stat_t
-		if unix.Fstat(fd, &a) == nil && unix.Fstat(int(old.Fd()), &b) == nil && a.Dev == b.Dev && a.Ino == b.Ino {
-			unix.Close(fd) // the same root
-			return
-		}
-		old.Close()
+		old.f.Close()
 		s.pins.Remove(cg)
 	}
-	s.pins.Add(cg, os.NewFile(uintptr(fd), "pinned root"))
+	s.pins.Add(cg, pinnedRoot{f: os.NewFile(uintptr(fd), "pinned root"), dev: st.Dev, ino: st.Ino})
+}
+
+// pinnedRoot is an open handle on a root directory and its identity.
+type pinnedRoot struct {
+	f        *os.File
+	dev, ino uint64
 }
 
 func (s *Sensor) pinnedRoot(cg cgroupIDs) string {
 	s.pinMu.Lock()
 	defer s.pinMu.Unlock()
-	if f, ok := s.pins.Get(cg); ok {
-		return "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
+	if p, ok := s.pins.Get(cg); ok {
+		return "/proc/self/fd/" + strconv.Itoa(int(p.f.Fd()))
 	}
 	return ""
 }
@@ -486,10 +495,10 @@ func (s *Sensor) releasePins() {
 	s.pinMu.Lock()
 	defer s.pinMu.Unlock()
 	var keys []cgroupIDs
-	s.pins.Range(func(k cgroupIDs, _ *os.File) bool { keys = append(keys, k); return true })
+	s.pins.Range(func(k cgroupIDs, _ pinnedRoot) bool { keys = append(keys, k); return true })
 	for _, k := range keys {
-		if f, ok := s.pins.Peek(k); ok {
-			f.Close()
+		if p, ok := s.pins.Peek(k); ok {
+			p.f.Close()
 		}
 		s.pins.Remove(k)
 	}

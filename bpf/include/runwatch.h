@@ -126,6 +126,7 @@ struct rw_scratch {
 /* Load-time constants, set by the loader before the programs load. */
 volatile const __u32 rw_self_tgid = 0; /* the sensor: its own file reads are not events */
 volatile const __u32 rw_filter = 1;    /* 1: filter file events in the kernel */
+volatile const __u32 rw_host_mntns = 0; /* inode of the host's mount namespace */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -159,14 +160,27 @@ static __always_inline struct rw_scratch *rw_get_scratch(void)
 	return bpf_map_lookup_elem(&scratch, &zero);
 }
 
-static __always_inline int rw_output(void *data, __u64 size)
+/* Wake the reader only once this much is waiting, or for an exec in a
+ * container (another mount namespace than the host's): a wake-up per event
+ * would cost more than most events, but user space must pin a container's
+ * root before a short-lived container can vanish. The reader also polls
+ * every few milliseconds, so a quiet node's events are not held back. */
+#define RW_WAKEUP_BYTES (64 << 10)
+
+static __always_inline int rw_output_wake(void *data, __u64 size, int wake)
 {
-	if (bpf_ringbuf_output(&events, data, size, 0) != 0) {
+	__u64 flags = (wake || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= RW_WAKEUP_BYTES) ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&events, data, size, flags) != 0) {
 		rw_count(RW_CNT_RINGBUF_DROPS);
 		return -1;
 	}
 	rw_count(RW_CNT_EMITTED);
 	return 0;
+}
+
+static __always_inline int rw_output(void *data, __u64 size)
+{
+	return rw_output_wake(data, size, 0);
 }
 
 /* The memory controller's cgroup of a task. On a cgroup v1 or hybrid host

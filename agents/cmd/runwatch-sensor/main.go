@@ -52,6 +52,7 @@ type options struct {
 	logLevel       string
 	labelPoll      time.Duration
 	memoryLimit    int64
+	pprof          bool
 	sensor         sensor.Config
 }
 
@@ -87,6 +88,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.print, "print", false, "write records to stdout as JSON lines instead of sending them to a platform")
 	fs.StringVar(&o.logLevel, "log-level", envOr("RUNWATCH_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.Int64Var(&o.memoryLimit, "memory-limit-bytes", 48<<20, "soft limit for the Go heap (runtime/debug.SetMemoryLimit); the caches are bounded separately, this keeps garbage from growing the footprint. 0 disables")
+	fs.BoolVar(&o.pprof, "pprof", false, "serve Go profiles under /debug/pprof/ on the --listen address")
 	fs.DurationVar(&o.labelPoll, "node-label-poll", time.Minute, "how often the node's runwatch.io/sensor label is checked (Kubernetes mode)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"runtime"
 	"strings"
@@ -111,7 +112,12 @@ func run(ctx context.Context, o *options, logger *slog.Logger) error {
 
 	reg := prometheus.NewRegistry()
 	registerMetrics(reg, sn, shipper)
-	srv := &http.Server{Addr: o.listen, Handler: healthMux(reg, &ready), ReadHeaderTimeout: 10 * time.Second}
+	mux := healthMux(reg, &ready)
+	if o.pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	}
+	srv := &http.Server{Addr: o.listen, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return fmt.Errorf("listen for metrics and health: %w", err)

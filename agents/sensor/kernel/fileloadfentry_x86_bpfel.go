@@ -68,6 +68,7 @@ const (
 	fileloadFentryProgRwFentryFileOpen = "rw_fentry_file_open"
 	fileloadFentryProgRwFentryMmapFile = "rw_fentry_mmap_file"
 	fileloadFentryVarRwFilter          = "rw_filter"
+	fileloadFentryVarRwHostMntns       = "rw_host_mntns"
 	fileloadFentryVarRwSelfTgid        = "rw_self_tgid"
 )
 
@@ -131,8 +132,9 @@ type fileloadFentryMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type fileloadFentryVariableSpecs struct {
-	RwFilter   *ebpf.VariableSpec `ebpf:"rw_filter"`
-	RwSelfTgid *ebpf.VariableSpec `ebpf:"rw_self_tgid"`
+	RwFilter    *ebpf.VariableSpec `ebpf:"rw_filter"`
+	RwHostMntns *ebpf.VariableSpec `ebpf:"rw_host_mntns"`
+	RwSelfTgid  *ebpf.VariableSpec `ebpf:"rw_self_tgid"`
 }
 
 // fileloadFentryObjects contains all objects after they have been loaded into the kernel.
@@ -174,8 +176,9 @@ func (m *fileloadFentryMaps) Close() error {
 //
 // It can be passed to loadFileloadFentryObjects or ebpf.CollectionSpec.LoadAndAssign.
 type fileloadFentryVariables struct {
-	RwFilter   *ebpf.Variable `ebpf:"rw_filter"`
-	RwSelfTgid *ebpf.Variable `ebpf:"rw_self_tgid"`
+	RwFilter    *ebpf.Variable `ebpf:"rw_filter"`
+	RwHostMntns *ebpf.Variable `ebpf:"rw_host_mntns"`
+	RwSelfTgid  *ebpf.Variable `ebpf:"rw_self_tgid"`
 }
 
 // fileloadFentryPrograms contains all programs after they have been loaded into the kernel.

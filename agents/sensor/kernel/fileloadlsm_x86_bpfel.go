@@ -68,6 +68,7 @@ const (
 	fileloadLsmProgRwLsmFileOpen = "rw_lsm_file_open"
 	fileloadLsmProgRwLsmMmapFile = "rw_lsm_mmap_file"
 	fileloadLsmVarRwFilter       = "rw_filter"
+	fileloadLsmVarRwHostMntns    = "rw_host_mntns"
 	fileloadLsmVarRwSelfTgid     = "rw_self_tgid"
 )
 
@@ -131,8 +132,9 @@ type fileloadLsmMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type fileloadLsmVariableSpecs struct {
-	RwFilter   *ebpf.VariableSpec `ebpf:"rw_filter"`
-	RwSelfTgid *ebpf.VariableSpec `ebpf:"rw_self_tgid"`
+	RwFilter    *ebpf.VariableSpec `ebpf:"rw_filter"`
+	RwHostMntns *ebpf.VariableSpec `ebpf:"rw_host_mntns"`
+	RwSelfTgid  *ebpf.VariableSpec `ebpf:"rw_self_tgid"`
 }
 
 // fileloadLsmObjects contains all objects after they have been loaded into the kernel.
@@ -174,8 +176,9 @@ func (m *fileloadLsmMaps) Close() error {
 //
 // It can be passed to loadFileloadLsmObjects or ebpf.CollectionSpec.LoadAndAssign.
 type fileloadLsmVariables struct {
-	RwFilter   *ebpf.Variable `ebpf:"rw_filter"`
-	RwSelfTgid *ebpf.Variable `ebpf:"rw_self_tgid"`
+	RwFilter    *ebpf.Variable `ebpf:"rw_filter"`
+	RwHostMntns *ebpf.Variable `ebpf:"rw_host_mntns"`
+	RwSelfTgid  *ebpf.Variable `ebpf:"rw_self_tgid"`
 }
 
 // fileloadLsmPrograms contains all programs after they have been loaded into the kernel.

@@ -61,13 +61,14 @@ type fileloadTpRwSeenKey struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	fileloadTpMapCounters   = "counters"
-	fileloadTpMapEvents     = "events"
-	fileloadTpMapScratch    = "scratch"
-	fileloadTpMapSeen       = "seen"
-	fileloadTpProgRwSysExit = "rw_sys_exit"
-	fileloadTpVarRwFilter   = "rw_filter"
-	fileloadTpVarRwSelfTgid = "rw_self_tgid"
+	fileloadTpMapCounters    = "counters"
+	fileloadTpMapEvents      = "events"
+	fileloadTpMapScratch     = "scratch"
+	fileloadTpMapSeen        = "seen"
+	fileloadTpProgRwSysExit  = "rw_sys_exit"
+	fileloadTpVarRwFilter    = "rw_filter"
+	fileloadTpVarRwHostMntns = "rw_host_mntns"
+	fileloadTpVarRwSelfTgid  = "rw_self_tgid"
 )
 
 // loadFileloadTp returns the embedded CollectionSpec for fileloadTp.
@@ -129,8 +130,9 @@ type fileloadTpMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type fileloadTpVariableSpecs struct {
-	RwFilter   *ebpf.VariableSpec `ebpf:"rw_filter"`
-	RwSelfTgid *ebpf.VariableSpec `ebpf:"rw_self_tgid"`
+	RwFilter    *ebpf.VariableSpec `ebpf:"rw_filter"`
+	RwHostMntns *ebpf.VariableSpec `ebpf:"rw_host_mntns"`
+	RwSelfTgid  *ebpf.VariableSpec `ebpf:"rw_self_tgid"`
 }
 
 // fileloadTpObjects contains all objects after they have been loaded into the kernel.
@@ -172,8 +174,9 @@ func (m *fileloadTpMaps) Close() error {
 //
 // It can be passed to loadFileloadTpObjects or ebpf.CollectionSpec.LoadAndAssign.
 type fileloadTpVariables struct {
-	RwFilter   *ebpf.Variable `ebpf:"rw_filter"`
-	RwSelfTgid *ebpf.Variable `ebpf:"rw_self_tgid"`
+	RwFilter    *ebpf.Variable `ebpf:"rw_filter"`
+	RwHostMntns *ebpf.Variable `ebpf:"rw_host_mntns"`
+	RwSelfTgid  *ebpf.Variable `ebpf:"rw_self_tgid"`
 }
 
 // fileloadTpPrograms contains all programs after they have been loaded into the kernel.

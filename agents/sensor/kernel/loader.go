@@ -9,11 +9,13 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
+	"golang.org/x/sys/unix"
 )
 
 // Options configure Load.
@@ -28,6 +30,10 @@ type Options struct {
 	// SelfPID is excluded from file events, so the sensor's own reads (for
 	// hashing) do not come back to it. 0 means this process.
 	SelfPID uint32
+	// HostMountNS is the inode number of the host's mount namespace: execs in
+	// any other one (containers) wake the reader at once. 0 wakes it for
+	// every exec.
+	HostMountNS uint32
 	// RingBufferBytes sizes the ring buffer (a power of two, at least a
 	// page); 0 keeps the objects' 8 MiB.
 	RingBufferBytes uint32
@@ -60,6 +66,9 @@ func Load(opts Options) (_ *Loader, err error) {
 	}
 	if opts.SelfPID == 0 {
 		opts.SelfPID = uint32(os.Getpid())
+	}
+	if opts.HostMountNS == 0 {
+		opts.HostMountNS = hostMountNS()
 	}
 	l := &Loader{}
 	defer func() {
@@ -132,6 +141,9 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 	}
 	if err := spec.Variables["rw_filter"].Set(filter); err != nil {
 		return fmt.Errorf("set rw_filter: %w", err)
+	}
+	if err := spec.Variables["rw_host_mntns"].Set(opts.HostMountNS); err != nil {
+		return fmt.Errorf("set rw_host_mntns: %w", err)
 	}
 	if opts.RingBufferBytes != 0 {
 		spec.Maps["events"].MaxEntries = opts.RingBufferBytes
@@ -225,6 +237,18 @@ func attachAll(progs []*ebpf.Program, attach func(*ebpf.Program) (link.Link, err
 	return links, nil
 }
 
+// hostMountNS is the inode of pid 1's mount namespace (the host's, with
+// hostPID), or of this process's when pid 1's is out of reach.
+func hostMountNS() uint32 {
+	for _, p := range []string{"/proc/1/ns/mnt", "/proc/self/ns/mnt"} {
+		var st unix.Stat_t
+		if unix.Stat(p, &st) == nil {
+			return uint32(st.Ino)
+		}
+	}
+	return 0
+}
+
 // bpfLSMEnabled checks the active LSM list: BPF LSM programs load without
 // "bpf" in it but are never called.
 func bpfLSMEnabled() error {
@@ -265,10 +289,23 @@ type DecodeError struct{ Err error }
 func (e *DecodeError) Error() string { return "decode event: " + e.Err.Error() }
 func (e *DecodeError) Unwrap() error { return e.Err }
 
+// pollInterval bounds how long an event can wait in the ring: the programs
+// wake the reader only when 64 KiB are pending, so the reader also looks on
+// its own this often.
+const pollInterval = 20 * time.Millisecond
+
 // ReadEvent blocks for the next event. It is not safe for concurrent use.
 // A *DecodeError means one bad record; reading can go on.
 func (l *Loader) ReadEvent() (Event, error) {
-	if err := l.reader.ReadInto(&l.record); err != nil {
+	for {
+		l.reader.SetDeadline(time.Now().Add(pollInterval))
+		err := l.reader.ReadInto(&l.record)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			continue
+		}
 		if errors.Is(err, os.ErrClosed) {
 			return nil, ErrClosed
 		}

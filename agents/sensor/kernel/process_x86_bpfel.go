@@ -75,6 +75,7 @@ const (
 	processProgRwSchedProcessExec = "rw_sched_process_exec"
 	processProgRwSchedProcessExit = "rw_sched_process_exit"
 	processVarRwFilter            = "rw_filter"
+	processVarRwHostMntns         = "rw_host_mntns"
 	processVarRwSelfTgid          = "rw_self_tgid"
 )
 
@@ -137,8 +138,9 @@ type processMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type processVariableSpecs struct {
-	RwFilter   *ebpf.VariableSpec `ebpf:"rw_filter"`
-	RwSelfTgid *ebpf.VariableSpec `ebpf:"rw_self_tgid"`
+	RwFilter    *ebpf.VariableSpec `ebpf:"rw_filter"`
+	RwHostMntns *ebpf.VariableSpec `ebpf:"rw_host_mntns"`
+	RwSelfTgid  *ebpf.VariableSpec `ebpf:"rw_self_tgid"`
 }
 
 // processObjects contains all objects after they have been loaded into the kernel.
@@ -178,8 +180,9 @@ func (m *processMaps) Close() error {
 //
 // It can be passed to loadProcessObjects or ebpf.CollectionSpec.LoadAndAssign.
 type processVariables struct {
-	RwFilter   *ebpf.Variable `ebpf:"rw_filter"`
-	RwSelfTgid *ebpf.Variable `ebpf:"rw_self_tgid"`
+	RwFilter    *ebpf.Variable `ebpf:"rw_filter"`
+	RwHostMntns *ebpf.Variable `ebpf:"rw_host_mntns"`
+	RwSelfTgid  *ebpf.Variable `ebpf:"rw_self_tgid"`
 }
 
 // processPrograms contains all programs after they have been loaded into the kernel.
