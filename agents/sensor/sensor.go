@@ -124,10 +124,11 @@ type Output interface {
 	Deliver(*runwatchv1.ReportRuntimeRequest)
 }
 
-// Record kinds in the aggregation keys.
+// Record kinds in the aggregation keys: executions, and file loads by
+// their FileKind (keyFile + kind), so a later report can say its kind.
 const (
 	keyExec = 1
-	keyFile = 2
+	keyFile = 100
 )
 
 // Sensor is the node agent's core.
@@ -640,7 +641,7 @@ func (s *Sensor) handleFile(e *kernel.FileLoad) {
 	key := containerKey(ref)
 	id := identity(e.File, e.FileFlags)
 	sha, reason, roots := s.hash(e.TGID, key, idsOf(&e.Header), e.Path, id)
-	k := dedup.Key{Kind: keyFile, Container: key, Path: e.Path, SHA256: sha}
+	k := dedup.Key{Kind: keyFile + int(kind), Container: key, Path: e.Path, SHA256: sha}
 	ok := s.files.Observe(k, s.wallTime(e.BootNS), func() *runwatchv1.FileLoad {
 		if roots == nil {
 			roots = s.roots(e.TGID, key, idsOf(&e.Header))
@@ -718,7 +719,8 @@ func execRecord(it dedup.Item[runwatchv1.ProcessExecution]) *runwatchv1.ProcessE
 func fileRecord(it dedup.Item[runwatchv1.FileLoad]) *runwatchv1.FileLoad {
 	r := it.Detail
 	if r == nil {
-		r = &runwatchv1.FileLoad{Container: keyRef(it.Key.Container), Path: utf8(it.Key.Path), Sha256: it.Key.SHA256}
+		r = &runwatchv1.FileLoad{Container: keyRef(it.Key.Container), Path: utf8(it.Key.Path), Sha256: it.Key.SHA256,
+			Kind: runwatchv1.FileKind(it.Key.Kind - keyFile)}
 	} else {
 		r.FirstSeen = timestamppb.New(it.FirstSeen)
 	}

@@ -34,6 +34,16 @@ func (c *capture) Deliver(r *runwatchv1.ReportRuntimeRequest) {
 	if r.NodeName != "test-node" || r.BatchId == "" {
 		panic(fmt.Sprintf("batch without node name or batch id: %q %q", r.NodeName, r.BatchId))
 	}
+	for _, f := range r.FileLoads {
+		if f.Kind == runwatchv1.FileKind_FILE_KIND_UNSPECIFIED || f.Count == 0 || f.LastSeen == nil {
+			panic(fmt.Sprintf("file load without kind, count or last_seen: %v", f))
+		}
+	}
+	for _, e := range r.Executions {
+		if e.ExecutablePath == "" || e.Count == 0 || e.LastSeen == nil {
+			panic(fmt.Sprintf("execution without path, count or last_seen: %v", e))
+		}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.batches = append(c.batches, r)
