@@ -28,6 +28,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,6 +43,7 @@ func main() {
 	sensorBin := flag.String("sensor", "", "runwatch-sensor binary (built when empty)")
 	dur := flag.Duration("duration", 5*time.Second, "length of each storm phase")
 	workers := flag.Int("workers", runtime.NumCPU(), "concurrent storm workers")
+	rounds := flag.Int("rounds", 3, "alternating without/with rounds of the exec storm (the median is reported: a shared machine is noisy)")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		fail(errors.New("stormbench loads eBPF programs: run it as root"))
@@ -65,24 +67,37 @@ func main() {
 	target := filepath.Join(tmp, "storm-tick")
 	copyFile("/bin/true", target, 0o755)
 
-	fmt.Printf("exec storm: %d workers fork+exec %s for %s per phase\n", *workers, target, *dur)
-	base1 := execStorm(target, *workers, *dur)
-	fmt.Printf("  without sensor:           %8.0f execs/s\n", base1.rate())
-	s := startSensor(*sensorBin, tmp, "exec", nil)
-	cpu0 := s.cpuSeconds()
-	with := execStorm(target, *workers, *dur)
-	cpu1 := s.cpuSeconds()
-	counted, kernelStats := s.stop(target)
-	fmt.Printf("  with sensor:              %8.0f execs/s\n", with.rate())
-	base2 := execStorm(target, *workers, *dur)
-	fmt.Printf("  without sensor (again):   %8.0f execs/s\n", base2.rate())
-	baseline := (base1.rate() + base2.rate()) / 2
-	fmt.Printf("  overhead:                 %8.1f %% (with / mean of without = %.3f)\n", 100*(1-with.rate()/baseline), with.rate()/baseline)
-	fmt.Printf("  execs performed:          %8d\n", with.n)
-	fmt.Printf("  execs the sensor counted: %8d (%.2f %%)\n", counted, 100*float64(counted)/float64(with.n))
-	fmt.Printf("  ring-buffer drops:        %8.0f\n", kernelStats["runwatch_sensor_ring_buffer_drops_total"])
-	fmt.Printf("  sensor CPU:               %8.3f s per 10,000 execs (%.2f s over %s)\n", (cpu1-cpu0)/float64(with.n)*10000, cpu1-cpu0, *dur)
-	fmt.Printf("  sensor peak RSS:          %8.1f MiB\n", float64(s.peakRSS)/(1<<20))
+	fmt.Printf("exec storm: %d workers fork+exec %s, %d rounds of %s without then %s with the sensor\n", *workers, target, *rounds, *dur, *dur)
+	var (
+		ratios          []float64
+		without, with   []float64
+		performed, seen int64
+		cpu, drops      float64
+		peak            int64
+	)
+	for r := range *rounds {
+		base := execStorm(target, *workers, *dur)
+		s := startSensor(*sensorBin, tmp, fmt.Sprintf("exec-%d", r), nil)
+		cpu0 := s.cpuSeconds()
+		w := execStorm(target, *workers, *dur)
+		cpu1 := s.cpuSeconds()
+		counted, m := s.stop(target)
+		fmt.Printf("  round %d: without %7.0f execs/s, with %7.0f execs/s (ratio %.3f); counted %d of %d\n", r+1, base.rate(), w.rate(), w.rate()/base.rate(), counted, w.n)
+		ratios = append(ratios, w.rate()/base.rate())
+		without, with = append(without, base.rate()), append(with, w.rate())
+		performed, seen = performed+w.n, seen+counted
+		cpu += cpu1 - cpu0
+		drops += m["runwatch_sensor_ring_buffer_drops_total"]
+		peak = max(peak, s.peakRSS)
+	}
+	fmt.Printf("  median without sensor:    %8.0f execs/s\n", median(without))
+	fmt.Printf("  median with sensor:       %8.0f execs/s\n", median(with))
+	fmt.Printf("  overhead:                 %8.1f %% (median of the per-round ratios with/without = %.3f)\n", 100*(1-median(ratios)), median(ratios))
+	fmt.Printf("  execs performed:          %8d\n", performed)
+	fmt.Printf("  execs the sensor counted: %8d (%.2f %%)\n", seen, 100*float64(seen)/float64(performed))
+	fmt.Printf("  ring-buffer drops:        %8.0f\n", drops)
+	fmt.Printf("  sensor CPU:               %8.3f s per 10,000 execs (%.2f s in total)\n", cpu/float64(performed)*10000, cpu)
+	fmt.Printf("  sensor peak RSS:          %8.1f MiB\n", float64(peak)/(1<<20))
 
 	jar := filepath.Join(tmp, "lib.jar")
 	copyFile("/bin/true", jar, 0o644) // content does not matter to the kernel filter
@@ -111,6 +126,18 @@ func main() {
 		fmt.Printf("  with sensor, %-11s %10.0f ops/s (%.1f %% of baseline); file events to user space %.0f, filtered in kernel %.0f, ring drops %.0f: loss %.2f %%; sensor CPU %.2f s; peak RSS %.1f MiB\n",
 			name+":", r.rate(), 100*r.rate()/ob.rate(), received, filteredN, drops, loss, cpu1-cpu0, float64(s.peakRSS)/(1<<20))
 	}
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func fail(err error) {
