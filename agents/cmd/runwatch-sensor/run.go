@@ -192,6 +192,7 @@ func talkToPlatform(ctx context.Context, client runwatchv1connect.SensorServiceC
 	}
 	logger.Info("registered with the platform", "cluster", resp.ClusterName, "cluster_id", resp.ClusterId)
 	sn.SetMaxBatchRecords(int(resp.MaxBatchRecords))
+	shipper.SetRestricted(resp.Restricted, resp.RestrictionReason)
 	go shipper.Run(ctx)
 
 	interval := durationOr(resp.HeartbeatInterval, 30*time.Second)
@@ -206,6 +207,9 @@ func talkToPlatform(ctx context.Context, client runwatchv1connect.SensorServiceC
 			status = runwatchv1.SensorStatus_SENSOR_STATUS_DEGRADED
 			msg = fmt.Sprintf("losing events: ring buffer drops %d, spool-full drops %d, dedup overflow %d since start",
 				s.RingBufferDrops, ds.SpoolFullRecords, s.DedupOverflow)
+		}
+		if reason := shipper.Restricted(); reason != "" && status != runwatchv1.SensorStatus_SENSOR_STATUS_DISABLED {
+			status, msg = runwatchv1.SensorStatus_SENSOR_STATUS_RESTRICTED, reason
 		}
 		last, lastSpoolFull = s, ds.SpoolFullRecords
 		hb := &runwatchv1.NodeHeartbeatRequest{
@@ -235,6 +239,7 @@ func talkToPlatform(ctx context.Context, client runwatchv1connect.SensorServiceC
 			logger.Warn("heartbeat failed", "err", err)
 		} else {
 			interval = durationOr(r.Msg.HeartbeatInterval, interval)
+			shipper.SetRestricted(r.Msg.Restricted, r.Msg.RestrictionReason)
 		}
 		select {
 		case <-ctx.Done():

@@ -28,18 +28,50 @@ type Shipper struct {
 	spool  *spool.Spool
 	logger *slog.Logger
 	wake   chan struct{}
+	lift   chan struct{} // the restriction was lifted
 
 	spoolFull    atomic.Uint64 // records dropped because the spool was full
 	sentBatches  atomic.Uint64
 	sentRecords  atomic.Uint64
 	rejected     atomic.Uint64 // batches the platform refused as invalid
 	lastErr      atomic.Pointer[string]
-	lastDelivery atomic.Int64 // unix nanoseconds
+	lastDelivery atomic.Int64           // unix nanoseconds
+	restricted   atomic.Pointer[string] // the platform's reason, while over the entitlement
+}
+
+// SetRestricted records what the platform said about the node's
+// entitlement (in a registration or heartbeat answer). Lifting the
+// restriction wakes the sender at once.
+func (s *Shipper) SetRestricted(restricted bool, reason string) {
+	if !restricted {
+		if s.restricted.Swap(nil) != nil {
+			s.logger.Info("the platform lifted the node's restriction; sending the spool")
+			select {
+			case s.lift <- struct{}{}:
+			default:
+			}
+		}
+		return
+	}
+	if reason == "" {
+		reason = "the node is over the sensor entitlement"
+	}
+	if s.restricted.Swap(&reason) == nil {
+		s.logger.Warn("the platform restricts this node; records stay spooled", "reason", reason)
+	}
+}
+
+// Restricted returns the restriction reason, or "" when not restricted.
+func (s *Shipper) Restricted() string {
+	if r := s.restricted.Load(); r != nil {
+		return *r
+	}
+	return ""
 }
 
 // NewShipper sends through client, spooling in sp.
 func NewShipper(client runwatchv1connect.SensorServiceClient, sp *spool.Spool, logger *slog.Logger) *Shipper {
-	return &Shipper{client: client, spool: sp, logger: logger, wake: make(chan struct{}, 1)}
+	return &Shipper{client: client, spool: sp, logger: logger, wake: make(chan struct{}, 1), lift: make(chan struct{}, 1)}
 }
 
 // Deliver spools one batch. It never blocks on the network. When the spool
@@ -135,6 +167,22 @@ func (s *Shipper) Run(ctx context.Context) error {
 			continue
 		case ctx.Err() != nil:
 			return nil
+		case connect.CodeOf(err) == connect.CodeFailedPrecondition && restriction(err) != nil:
+			// Over the entitlement: keep everything, wait for the platform's
+			// retry_after or for a heartbeat answer that lifts it.
+			r := restriction(err)
+			s.SetRestricted(true, r.Reason)
+			wait := 30 * time.Second
+			if d := r.RetryAfter.AsDuration(); d > 0 {
+				wait = d
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-s.lift:
+			case <-time.After(wait):
+			}
+			continue
 		case !transport.Retryable(err) && connect.CodeOf(err) == connect.CodeInvalidArgument:
 			// The platform will never take this batch. Keep it on disk for a
 			// person, and let the queue move on.
@@ -153,6 +201,24 @@ func (s *Shipper) Run(ctx context.Context) error {
 	}
 }
 
+// restriction returns the Restriction detail of a refused report, if any.
+func restriction(err error) *runwatchv1.Restriction {
+	var ce *connect.Error
+	if !errors.As(err, &ce) {
+		return nil
+	}
+	for _, d := range ce.Details() {
+		v, derr := d.Value()
+		if derr != nil {
+			continue
+		}
+		if r, ok := v.(*runwatchv1.Restriction); ok {
+			return r
+		}
+	}
+	return nil
+}
+
 func (s *Shipper) send(ctx context.Context, b spool.Batch) error {
 	var req runwatchv1.ReportRuntimeRequest
 	if err := proto.Unmarshal(b.Data, &req); err != nil {
@@ -167,6 +233,7 @@ func (s *Shipper) send(ctx context.Context, b spool.Batch) error {
 	if err := s.spool.Remove(b.Seq); err != nil {
 		return err
 	}
+	s.SetRestricted(false, "")
 	s.sentBatches.Add(1)
 	s.sentRecords.Add(uint64(b.Records))
 	s.lastDelivery.Store(time.Now().UnixNano())

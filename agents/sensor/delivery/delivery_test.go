@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/runwatch/runwatch/agents/sensor/spool"
 	runwatchv1 "github.com/runwatch/runwatch/proto/gen/runwatch/v1"
@@ -23,6 +25,7 @@ type recorder struct {
 	runwatchv1connect.UnimplementedSensorServiceHandler
 	mu       sync.Mutex
 	down     bool
+	restrict bool
 	reject   string // batch id to refuse as invalid
 	received []string
 	records  int
@@ -33,6 +36,12 @@ func (r *recorder) ReportRuntime(_ context.Context, req *connect.Request[runwatc
 	defer r.mu.Unlock()
 	if r.down {
 		return nil, connect.NewError(connect.CodeUnavailable, nil)
+	}
+	if r.restrict {
+		ce := connect.NewError(connect.CodeFailedPrecondition, errors.New("node over the sensor entitlement"))
+		d, _ := connect.NewErrorDetail(&runwatchv1.Restriction{Reason: "3 of 2 licensed nodes", RetryAfter: durationpb.New(time.Hour)})
+		ce.AddDetail(d)
+		return nil, ce
 	}
 	if req.Msg.BatchId == r.reject {
 		return nil, connect.NewError(connect.CodeInvalidArgument, nil)
@@ -101,5 +110,41 @@ func TestSpoolFullIsCounted(t *testing.T) {
 	sh.Deliver(batch("b", 5)) // does not fit
 	if st := sh.Stats(); st.SpooledRecords != 2 || st.SpoolFullRecords != 5 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestRestrictedKeepsRecordsUntilLifted(t *testing.T) {
+	rec := &recorder{restrict: true}
+	mux := http.NewServeMux()
+	mux.Handle(runwatchv1connect.NewSensorServiceHandler(rec))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	sp, err := spool.Open(t.TempDir(), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := NewShipper(runwatchv1connect.NewSensorServiceClient(srv.Client(), srv.URL), sp, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go sh.Run(ctx)
+	sh.Deliver(batch("r1", 3))
+	deadline := time.Now().Add(5 * time.Second)
+	for sh.Restricted() == "" && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if sh.Restricted() != "3 of 2 licensed nodes" || sh.Stats().SpooledRecords != 3 {
+		t.Fatalf("restricted %q, spooled %d", sh.Restricted(), sh.Stats().SpooledRecords)
+	}
+	// A heartbeat answer lifts it: the spool goes out at once, not after the
+	// hour the platform asked to wait.
+	rec.mu.Lock()
+	rec.restrict = false
+	rec.mu.Unlock()
+	sh.SetRestricted(false, "")
+	for sh.Stats().SpooledRecords != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st := sh.Stats(); st.SpooledRecords != 0 || st.SentRecords != 3 || sh.Restricted() != "" {
+		t.Errorf("after lifting: %+v restricted %q", st, sh.Restricted())
 	}
 }
