@@ -662,7 +662,7 @@ func testSensors(t *testing.T, s ports.Store) {
 		Mode: runtime.ModeKubernetes, HookMode: runtime.HookTracepoint}, t0))
 	must(t, s.RegisterSensor(ctx, c, runtime.SensorInfo{NodeName: "laptop", KernelVersion: "6.1", Mode: runtime.ModeHost}, t0))
 	must(t, s.SensorHeartbeat(ctx, c, runtime.Heartbeat{NodeName: "node-1", Status: inventory.SensorDegraded, Message: "ring buffer drops",
-		Drops: runtime.Drops{RingBuffer: 12, SpoolFull: 3}, EventsReceived: 1000}, t0.Add(time.Minute)))
+		Drops: runtime.Drops{RingBuffer: 12, SpoolFull: 3, RejectedByPlatform: 2}, EventsReceived: 1000}, t0.Add(time.Minute)))
 	nodes, err := s.ListNodes(ctx, query.Filter{}, 10, nil, t0.Add(time.Minute))
 	must(t, err)
 	if len(nodes.Items) != 3 {
@@ -674,7 +674,7 @@ func testSensors(t *testing.T, s ports.Store) {
 	}
 	n1 := byName["node-1"]
 	if n1.KernelVersion != "6.18-k8s" || n1.SensorOnly || n1.Sensor.Reported != inventory.SensorDegraded || n1.Sensor.Drops.RingBuffer != 12 ||
-		n1.Sensor.Drops.SpoolFull != 3 || n1.Sensor.EventsReceived != 1000 || n1.Sensor.HookMode != "tracepoint" || n1.Sensor.Version != "0.1.0" ||
+		n1.Sensor.Drops.SpoolFull != 3 || n1.Sensor.Drops.RejectedByPlatform != 2 || n1.Sensor.EventsReceived != 1000 || n1.Sensor.HookMode != "tracepoint" || n1.Sensor.Version != "0.1.0" ||
 		!n1.Sensor.LastHeartbeat.Equal(t0.Add(time.Minute)) {
 		t.Errorf("node-1 = %+v", n1)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/runwatch/runwatch/agents/sensor"
@@ -225,8 +226,9 @@ func talkToPlatform(ctx context.Context, client runwatchv1connect.SensorServiceC
 				RingBuffer:       s.RingBufferDrops,
 				SpoolFull:        ds.SpoolFullRecords,
 				DecodeErrors:     s.DecodeErrors,
-				DedupOverflow:    s.DedupOverflow,
-				FilteredInKernel: s.KernelFiltered,
+				DedupOverflow:      s.DedupOverflow,
+				FilteredInKernel:   s.KernelFiltered,
+				RejectedByPlatform: ds.RejectedRecords,
 			},
 		}
 		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -234,6 +236,7 @@ func talkToPlatform(ctx context.Context, client runwatchv1connect.SensorServiceC
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
+				stopped(client, hb, logger)
 				return
 			}
 			logger.Warn("heartbeat failed", "err", err)
@@ -243,9 +246,23 @@ func talkToPlatform(ctx context.Context, client runwatchv1connect.SensorServiceC
 		}
 		select {
 		case <-ctx.Done():
+			stopped(client, hb, logger)
 			return
 		case <-time.After(interval):
 		}
+	}
+}
+
+// stopped tells the platform the sensor stops cleanly: the node leaves
+// operation at once (a restricted node elsewhere may take its place)
+// instead of after three missed heartbeats.
+func stopped(client runwatchv1connect.SensorServiceClient, last *runwatchv1.NodeHeartbeatRequest, logger *slog.Logger) {
+	hb := proto.Clone(last).(*runwatchv1.NodeHeartbeatRequest)
+	hb.Status, hb.Message = runwatchv1.SensorStatus_SENSOR_STATUS_STOPPED, "the sensor stopped"
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := client.NodeHeartbeat(ctx, connect.NewRequest(hb)); err != nil {
+		logger.Warn("could not tell the platform the sensor stopped", "err", err)
 	}
 }
 

@@ -34,6 +34,7 @@ type Shipper struct {
 	sentBatches  atomic.Uint64
 	sentRecords  atomic.Uint64
 	rejected     atomic.Uint64 // batches the platform refused as invalid
+	rejectedRecs atomic.Uint64 // records the platform refused inside accepted batches
 	lastErr      atomic.Pointer[string]
 	lastDelivery atomic.Int64           // unix nanoseconds
 	restricted   atomic.Pointer[string] // the platform's reason, while over the entitlement
@@ -109,6 +110,7 @@ type Stats struct {
 	SentBatches      uint64
 	SentRecords      uint64
 	RejectedBatches  uint64
+	RejectedRecords  uint64
 	SpooledBatches   int
 	SpooledRecords   int
 	SpooledBytes     int64
@@ -124,6 +126,7 @@ func (s *Shipper) Stats() Stats {
 		SentBatches:      s.sentBatches.Load(),
 		SentRecords:      s.sentRecords.Load(),
 		RejectedBatches:  s.rejected.Load(),
+		RejectedRecords:  s.rejectedRecs.Load(),
 		SpooledBatches:   b, SpooledRecords: r, SpooledBytes: n,
 	}
 	if e := s.lastErr.Load(); e != nil {
@@ -227,8 +230,16 @@ func (s *Shipper) send(ctx context.Context, b spool.Batch) error {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	if _, err := s.client.ReportRuntime(cctx, connect.NewRequest(&req)); err != nil {
+	res, err := s.client.ReportRuntime(cctx, connect.NewRequest(&req))
+	if err != nil {
 		return err
+	}
+	if rej := res.Msg.GetRejected(); len(rej) > 0 {
+		// The rest of the batch was applied; these records never will be.
+		// Say which and why, once per batch, and count them.
+		s.rejectedRecs.Add(uint64(len(rej)))
+		s.logger.Warn("the platform rejected records of a batch", "seq", b.Seq, "rejected", len(rej),
+			"first", fmt.Sprintf("%s[%d]: %s", rej[0].GetField(), rej[0].GetIndex(), rej[0].GetReason()))
 	}
 	if err := s.spool.Remove(b.Seq); err != nil {
 		return err

@@ -776,8 +776,10 @@ type DropCounters struct {
 	DedupOverflow uint64 `protobuf:"varint,4,opt,name=dedup_overflow,json=dedupOverflow,proto3" json:"dedup_overflow,omitempty"`
 	// Events filtered in the kernel on purpose (not a loss, reported for scale).
 	FilteredInKernel uint64 `protobuf:"varint,5,opt,name=filtered_in_kernel,json=filteredInKernel,proto3" json:"filtered_in_kernel,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Records the platform rejected for what they held (see RejectedRecord).
+	RejectedByPlatform uint64 `protobuf:"varint,6,opt,name=rejected_by_platform,json=rejectedByPlatform,proto3" json:"rejected_by_platform,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *DropCounters) Reset() {
@@ -841,6 +843,13 @@ func (x *DropCounters) GetDedupOverflow() uint64 {
 func (x *DropCounters) GetFilteredInKernel() uint64 {
 	if x != nil {
 		return x.FilteredInKernel
+	}
+	return 0
+}
+
+func (x *DropCounters) GetRejectedByPlatform() uint64 {
+	if x != nil {
+		return x.RejectedByPlatform
 	}
 	return 0
 }
@@ -953,7 +962,7 @@ const file_runwatch_v1_runtime_types_proto_rawDesc = "" +
 	"\x05count\x18\t \x01(\x04R\x05count\x12\x14\n" +
 	"\x05drift\x18\n" +
 	" \x01(\bR\x05drift\x12+\n" +
-	"\x11unresolved_reason\x18\v \x01(\tR\x10unresolvedReason\"\xc8\x01\n" +
+	"\x11unresolved_reason\x18\v \x01(\tR\x10unresolvedReason\"\xfa\x01\n" +
 	"\fDropCounters\x12\x1f\n" +
 	"\vring_buffer\x18\x01 \x01(\x04R\n" +
 	"ringBuffer\x12\x1d\n" +
@@ -961,7 +970,8 @@ const file_runwatch_v1_runtime_types_proto_rawDesc = "" +
 	"spool_full\x18\x02 \x01(\x04R\tspoolFull\x12#\n" +
 	"\rdecode_errors\x18\x03 \x01(\x04R\fdecodeErrors\x12%\n" +
 	"\x0ededup_overflow\x18\x04 \x01(\x04R\rdedupOverflow\x12,\n" +
-	"\x12filtered_in_kernel\x18\x05 \x01(\x04R\x10filteredInKernel\"T\n" +
+	"\x12filtered_in_kernel\x18\x05 \x01(\x04R\x10filteredInKernel\x120\n" +
+	"\x14rejected_by_platform\x18\x06 \x01(\x04R\x12rejectedByPlatform\"T\n" +
 	"\x0eRejectedRecord\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12\x14\n" +
 	"\x05index\x18\x02 \x01(\x05R\x05index\x12\x16\n" +
