@@ -223,9 +223,9 @@ func talkToPlatform(ctx context.Context, client runwatchv1connect.SensorServiceC
 			EventsReceived: s.EventsReceived,
 			SpooledRecords: uint64(ds.SpooledRecords),
 			Drops: &runwatchv1.DropCounters{
-				RingBuffer:       s.RingBufferDrops,
-				SpoolFull:        ds.SpoolFullRecords,
-				DecodeErrors:     s.DecodeErrors,
+				RingBuffer:         s.RingBufferDrops,
+				SpoolFull:          ds.SpoolFullRecords,
+				DecodeErrors:       s.DecodeErrors,
 				DedupOverflow:      s.DedupOverflow,
 				FilteredInKernel:   s.KernelFiltered,
 				RejectedByPlatform: ds.RejectedRecords,
