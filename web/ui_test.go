@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
 	"io"
 	"io/fs"
 	"net/http"
@@ -122,4 +124,33 @@ func FuzzHandler(f *testing.F) {
 			t.Fatalf("GET %q answered %d", p, rec.Code)
 		}
 	})
+}
+
+// The bundle stays small: everything a first visit downloads, gzipped,
+// within a budget (it is about 72 KB; protobuf-es's runtime is 28 KB of it).
+func TestBundleBudget(t *testing.T) {
+	const budget = 120 << 10
+	var total int
+	err := fs.WalkDir(Dist(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(Dist(), p)
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		zw.Write(b)
+		zw.Close()
+		t.Logf("%-40s %7d bytes, %6d gzipped", p, len(b), buf.Len())
+		total += buf.Len()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total > budget {
+		t.Fatalf("the bundle is %d bytes gzipped, over its budget of %d", total, budget)
+	}
 }

@@ -431,6 +431,22 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
     await pg.close();
   });
 
+  it("fits a laptop screen", async () => {
+    const pg = await page();
+    await pg.setViewportSize({ width: 1280, height: 720 });
+    for (const [path, name] of [
+      ["/workloads", "20-laptop-workloads"],
+      ["/processes?window=10d", "21-laptop-processes"],
+      ["/clusters", "22-laptop-clusters"],
+    ]) {
+      await pg.goto(full.env.url + path);
+      await pg.locator("table.data tbody tr").first().waitFor();
+      await noHorizontalOverflow(pg);
+      await pg.screenshot({ path: join(shotDir, `${name}.png`) });
+    }
+    await pg.close();
+  });
+
   it("is usable by keyboard: skip link, navigation, focus", async () => {
     const pg = await page();
     await pg.goto(full.env.url + "/");

@@ -40,7 +40,11 @@ export function Overview({ loc }: { loc: Location }) {
         <h1>Overview</h1>
         <p class="lede">What runs in your clusters, where it came from and what is at risk.</p>
       </header>
-      <FilterBar loc={loc} fields={[{ key: "cluster", label: "Cluster", placeholder: "all clusters" }]} defaultWindow={DEFAULT_WINDOW} />
+      <FilterBar
+        loc={loc}
+        fields={[{ key: "cluster", label: "Cluster", placeholder: "all clusters", options: q.data?.clusters.clusters.map((c) => c.name) }]}
+        defaultWindow={DEFAULT_WINDOW}
+      />
       {q.status === "error" && <ErrorBox error={q.error} retry={q.reload} />}
       {!q.data && q.status === "loading" && <Loading label="Loading the overview" rows={4} />}
       {q.data && (
