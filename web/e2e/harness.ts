@@ -75,6 +75,9 @@ export async function startPlatform(opts: { records?: number; empty?: boolean })
   const args = ["--platform-bin", join(bin, "runwatch-platform")];
   if (opts.empty) args.push("--empty");
   if (opts.records !== undefined) args.push("--records", String(opts.records));
+  // RUNWATCH_E2E_POSTGRES runs the platform on a fresh Postgres database
+  // instead of SQLite (the embedded default).
+  if (process.env.RUNWATCH_E2E_POSTGRES) args.push("--postgres", process.env.RUNWATCH_E2E_POSTGRES);
   const child: ChildProcess = spawn(join(bin, "testenv"), args, { stdio: ["pipe", "pipe", "inherit"] });
   const env = await new Promise<Env>((ok, fail) => {
     const lines = createInterface({ input: child.stdout! });

@@ -14,7 +14,7 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
   let empty: Platform;
   let context: BrowserContext;
   let closeBrowser: () => Promise<void>;
-  const figures: Record<string, unknown> = { records: RECORDS };
+  const figures: Record<string, unknown> = { records: RECORDS, store: process.env.RUNWATCH_E2E_POSTGRES ? "postgres" : "sqlite" };
 
   beforeAll(async () => {
     ensureOutDirs();

@@ -54,16 +54,17 @@ func main() {
 		records = flag.Int("records", 50000, "process records to store")
 		empty   = flag.Bool("empty", false, "start an empty platform: no clusters, no data")
 		verbose = flag.Bool("v", false, "show the platform's logs")
+		pg      = flag.String("postgres", "", "a postgres:// URL of a user with CREATEDB: store in a new database there (dropped at the end) instead of SQLite")
 	)
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if err := run(log, *bin, *dataDir, *records, *empty, *verbose); err != nil {
+	if err := run(log, *bin, *dataDir, *pg, *records, *empty, *verbose); err != nil {
 		log.Error("testenv failed", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(log *slog.Logger, bin, dataDir string, records int, empty, verbose bool) error {
+func run(log *slog.Logger, bin, dataDir, pg string, records int, empty, verbose bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -80,7 +81,16 @@ func run(log *slog.Logger, bin, dataDir string, records int, empty, verbose bool
 		return err
 	}
 	admin, password := randomToken(), "e2e-password-"+randomToken()[10:26]
-	cmd := exec.Command(bin, "--listen", addr, "--data-dir", dataDir, "--log-level", "warn")
+	args := []string{"--listen", addr, "--data-dir", dataDir, "--log-level", "warn"}
+	if pg != "" {
+		db, drop, err := freshDatabase(pg)
+		if err != nil {
+			return err
+		}
+		defer drop()
+		args = append(args, "--database", db)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "RUNWATCH_ADMIN_TOKEN="+admin, "RUNWATCH_ADMIN_PASSWORD="+password)
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
 	if verbose {
