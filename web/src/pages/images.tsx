@@ -82,6 +82,7 @@ export function Images({ loc }: { loc: Location }) {
       {q.data && q.data.images.length === 0 && <Empty title="No images match">Images appear when a cluster's controller reports.</Empty>}
       {q.data && q.data.images.length > 0 && (
         <>
+          <p class="table-note">Ordered by repository; sorting a column sorts this page.</p>
           <DataTable
             caption="Images"
             columns={cols}

@@ -55,6 +55,7 @@ export function Processes({ loc }: { loc: Location }) {
       )}
       {q.data && q.data.processes.length > 0 && (
         <>
+          <p class="table-note">Newest first; sorting a column sorts this page.</p>
           <ProcessTable
             caption="Processes"
             rows={q.data.processes}
