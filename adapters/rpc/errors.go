@@ -1,0 +1,48 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"connectrpc.com/connect"
+
+	"github.com/runwatch/runwatch/domain"
+)
+
+// toConnect maps an error of the use cases to a Connect error. Errors of
+// no known kind are internal: the client gets a generic message and the
+// log gets the detail, so database errors never leak to callers.
+func toConnect(ctx context.Context, log *slog.Logger, procedure string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *connect.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	code := connect.CodeInternal
+	switch {
+	case errors.Is(err, domain.ErrInvalid):
+		code = connect.CodeInvalidArgument
+	case errors.Is(err, domain.ErrNotFound):
+		code = connect.CodeNotFound
+	case errors.Is(err, domain.ErrUnauthenticated):
+		code = connect.CodeUnauthenticated
+	case errors.Is(err, domain.ErrPermissionDenied):
+		code = connect.CodePermissionDenied
+	case errors.Is(err, domain.ErrConflict):
+		code = connect.CodeFailedPrecondition
+	case errors.Is(err, domain.ErrUnavailable):
+		code = connect.CodeUnavailable
+	case errors.Is(err, context.Canceled):
+		code = connect.CodeCanceled
+	case errors.Is(err, context.DeadlineExceeded):
+		code = connect.CodeDeadlineExceeded
+	}
+	if code == connect.CodeInternal {
+		log.ErrorContext(ctx, "request failed", "procedure", procedure, "err", err)
+		return connect.NewError(code, errors.New("internal error; the platform log has the details"))
+	}
+	return connect.NewError(code, err)
+}

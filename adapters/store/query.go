@@ -1,0 +1,837 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/runwatch/runwatch/domain/inventory"
+	"github.com/runwatch/runwatch/domain/query"
+	"github.com/runwatch/runwatch/domain/runtime"
+)
+
+// Each list has a from-and-where builder, shared by its page query and by
+// the overview's count of it, so a list and its count never disagree.
+
+// ---- clusters ----
+
+type clusterScan struct {
+	ID                    string `bun:"id"`
+	Name                  string `bun:"name"`
+	UID                   string `bun:"uid"`
+	KubernetesVersion     string `bun:"kubernetes_version"`
+	Provider              string `bun:"provider"`
+	ControllerVersion     string `bun:"controller_version"`
+	ControllerStatus      string `bun:"controller_status"`
+	ControllerMessage     string `bun:"controller_message"`
+	ControllerHeartbeatAt int64  `bun:"controller_heartbeat_at"`
+	ControllerReportAt    int64  `bun:"controller_report_at"`
+	ControllerPending     int64  `bun:"controller_pending"`
+	CreatedAt             int64  `bun:"created_at"`
+}
+
+var clusterExprs = []string{"c.name", "c.id"}
+
+func clusterFrom(f query.Filter) (string, conds) {
+	var w conds
+	w.clusterMatch("c", f.Cluster)
+	w.textMatch(f.Text, "c.name", "c.uid")
+	return " FROM clusters c", w
+}
+
+// ListClusters implements ports.QueryStore.
+func (s *Store) ListClusters(ctx context.Context, f query.Filter, limit int, after query.Cursor, now time.Time) (query.Page[query.ClusterView], error) {
+	from, w := clusterFrom(f)
+	w.after(query.ClusterOrder, clusterExprs, after)
+	var rows []clusterScan
+	q := `SELECT c.id, c.name, COALESCE(c.uid, '') AS uid, c.kubernetes_version, c.provider, c.controller_version, c.controller_status,
+		c.controller_message, c.controller_heartbeat_at, c.controller_report_at, c.controller_pending, c.created_at` +
+		from + w.sql() + orderBy(query.ClusterOrder, clusterExprs) + " LIMIT ?"
+	if err := s.db.NewRaw(q, append(w.args, limit+1)...).Scan(ctx, &rows); err != nil {
+		return query.Page[query.ClusterView]{}, fmt.Errorf("list clusters: %w", err)
+	}
+	views := make([]query.ClusterView, len(rows))
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+		views[i] = query.ClusterView{ID: r.ID, Name: r.Name, UID: r.UID, KubernetesVersion: r.KubernetesVersion, Provider: r.Provider,
+			Controller: inventory.ControllerState{Reported: inventory.ControllerStatus(r.ControllerStatus), Version: r.ControllerVersion,
+				Message: r.ControllerMessage, LastHeartbeat: fromUS(r.ControllerHeartbeatAt), LastReport: fromUS(r.ControllerReportAt),
+				Pending: r.ControllerPending},
+			CreatedAt: fromUS(r.CreatedAt)}
+	}
+	if len(ids) > 0 {
+		counts, err := s.nodeCounts(ctx, conds{parts: []string{"n.cluster_id IN (?)"}, args: []any{bun.In(ids)}}, now)
+		if err != nil {
+			return query.Page[query.ClusterView]{}, err
+		}
+		var wl []struct {
+			ClusterID string `bun:"cluster_id"`
+			N         int64  `bun:"n"`
+		}
+		if err := s.db.NewRaw(`SELECT cluster_id, count(*) AS n FROM workloads WHERE gone_at = 0 AND cluster_id IN (?) GROUP BY cluster_id`, bun.In(ids)).Scan(ctx, &wl); err != nil {
+			return query.Page[query.ClusterView]{}, fmt.Errorf("count workloads: %w", err)
+		}
+		for i := range views {
+			views[i].Nodes = counts[views[i].ID]
+			for _, x := range wl {
+				if x.ClusterID == views[i].ID {
+					views[i].Workloads = x.N
+				}
+			}
+		}
+	}
+	return page(views, limit, func(v *query.ClusterView) query.Cursor { return query.Cursor{v.Name, v.ID} }), nil
+}
+
+// nodeCounts counts the existing nodes matching w (alias n) by effective
+// sensor status, per cluster. The status rule is the domain's, so it is
+// applied here, in Go, not restated in SQL.
+func (s *Store) nodeCounts(ctx context.Context, w conds, now time.Time) (map[string]query.NodeCounts, error) {
+	var rows []struct {
+		ClusterID      string `bun:"cluster_id"`
+		SensorDisabled bool   `bun:"sensor_disabled"`
+		Status         string `bun:"sensor_status"`
+		HeartbeatAt    int64  `bun:"sensor_heartbeat_at"`
+		Restricted     bool   `bun:"restricted"`
+	}
+	w.add("n.gone_at = 0")
+	if err := s.db.NewRaw(`SELECT n.cluster_id, n.sensor_disabled, n.sensor_status, n.sensor_heartbeat_at, n.restricted
+		FROM nodes n JOIN clusters c ON c.id = n.cluster_id`+w.sql(), w.args...).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("count nodes: %w", err)
+	}
+	out := map[string]query.NodeCounts{}
+	for _, r := range rows {
+		c := out[r.ClusterID]
+		c.Add(inventory.EffectiveSensorStatus(r.SensorDisabled, inventory.SensorState{
+			Reported: inventory.SensorStatus(r.Status), LastHeartbeat: fromUS(r.HeartbeatAt), Restricted: r.Restricted}, now))
+		out[r.ClusterID] = c
+	}
+	return out, nil
+}
+
+// ---- nodes ----
+
+type nodeScan struct {
+	ClusterID               string `bun:"cluster_id"`
+	ClusterName             string `bun:"cluster_name"`
+	Name                    string `bun:"name"`
+	UID                     string `bun:"uid"`
+	KernelVersion           string `bun:"kernel_version"`
+	OSImage                 string `bun:"os_image"`
+	Architecture            string `bun:"architecture"`
+	ContainerRuntimeVersion string `bun:"container_runtime_version"`
+	KubeletVersion          string `bun:"kubelet_version"`
+	ProviderID              string `bun:"provider_id"`
+	Provider                string `bun:"provider"`
+	Labels                  string `bun:"labels"`
+	SensorDisabled          bool   `bun:"sensor_disabled"`
+	Ready                   bool   `bun:"ready"`
+	CreatedAt               int64  `bun:"created_at"`
+	InInventory             bool   `bun:"in_inventory"`
+	FirstSeen               int64  `bun:"first_seen"`
+	LastSeen                int64  `bun:"last_seen"`
+	GoneAt                  int64  `bun:"gone_at"`
+	SensorStatus            string `bun:"sensor_status"`
+	SensorMode              string `bun:"sensor_mode"`
+	SensorHookMode          string `bun:"sensor_hook_mode"`
+	SensorVersion           string `bun:"sensor_version"`
+	SensorMessage           string `bun:"sensor_message"`
+	SensorHeartbeatAt       int64  `bun:"sensor_heartbeat_at"`
+	DropsRingBuffer         int64  `bun:"drops_ring_buffer"`
+	DropsSpoolFull          int64  `bun:"drops_spool_full"`
+	DropsDecodeErrors       int64  `bun:"drops_decode_errors"`
+	DropsDedupOverflow      int64  `bun:"drops_dedup_overflow"`
+	DropsFilteredInKernel   int64  `bun:"drops_filtered_in_kernel"`
+	EventsReceived          int64  `bun:"events_received"`
+	SpooledRecords          int64  `bun:"spooled_records"`
+	Restricted              bool   `bun:"restricted"`
+	RestrictionReason       string `bun:"restriction_reason"`
+}
+
+var nodeExprs = []string{"c.name", "n.name", "n.cluster_id"}
+
+// containersOf is an EXISTS over containers matching the filter's
+// namespace, workload and image, correlated by the given condition.
+func containersOf(w *conds, f query.Filter, correlate string) {
+	var k conds
+	if f.Namespace != "" {
+		k.add("k.namespace = ?", f.Namespace)
+	}
+	if f.Workload != "" {
+		k.add("(k.workload_uid = ? OR k.workload_name = ?)", f.Workload, f.Workload)
+	}
+	if f.Image != "" {
+		k.add("(k.image_digest = ? OR k.image = ?)", f.Image, f.Image)
+	}
+	if len(k.parts) == 0 {
+		return
+	}
+	k.add(correlate)
+	w.add("EXISTS (SELECT 1 FROM containers k"+k.sql()+")", k.args...)
+}
+
+func nodeFrom(f query.Filter, now time.Time) (string, conds) {
+	var w conds
+	w.clusterMatch("c", f.Cluster)
+	if f.Node != "" {
+		w.add("n.name = ?", f.Node)
+	}
+	w.goneWindow("n", f.Window, now)
+	w.textMatch(f.Text, "n.name", "n.kernel_version", "n.os_image", "n.provider")
+	containersOf(&w, f, "k.cluster_id = n.cluster_id AND k.node_name = n.name")
+	return " FROM nodes n JOIN clusters c ON c.id = n.cluster_id", w
+}
+
+// ListNodes implements ports.QueryStore.
+func (s *Store) ListNodes(ctx context.Context, f query.Filter, limit int, after query.Cursor, now time.Time) (query.Page[query.NodeView], error) {
+	from, w := nodeFrom(f, now)
+	w.after(query.NodeOrder, nodeExprs, after)
+	var rows []nodeScan
+	q := `SELECT n.*, c.name AS cluster_name` + from + w.sql() + orderBy(query.NodeOrder, nodeExprs) + " LIMIT ?"
+	if err := s.db.NewRaw(q, append(w.args, limit+1)...).Scan(ctx, &rows); err != nil {
+		return query.Page[query.NodeView]{}, fmt.Errorf("list nodes: %w", err)
+	}
+	views := make([]query.NodeView, len(rows))
+	var clusters, names []string
+	for i, r := range rows {
+		clusters, names = append(clusters, r.ClusterID), append(names, r.Name)
+		views[i] = query.NodeView{ClusterID: r.ClusterID, ClusterName: r.ClusterName,
+			Node: inventory.Node{Name: r.Name, UID: r.UID, KernelVersion: r.KernelVersion, OSImage: r.OSImage, Architecture: r.Architecture,
+				ContainerRuntimeVersion: r.ContainerRuntimeVersion, KubeletVersion: r.KubeletVersion, ProviderID: r.ProviderID,
+				Provider: r.Provider, Labels: parseLabels(r.Labels), SensorDisabled: r.SensorDisabled, Ready: r.Ready, CreatedAt: fromUS(r.CreatedAt)},
+			Sensor: query.SensorView{Reported: inventory.SensorStatus(r.SensorStatus), Mode: r.SensorMode, HookMode: r.SensorHookMode,
+				Version: r.SensorVersion, Message: r.SensorMessage, LastHeartbeat: fromUS(r.SensorHeartbeatAt),
+				Drops: runtime.Drops{RingBuffer: uint64(r.DropsRingBuffer), SpoolFull: uint64(r.DropsSpoolFull), DecodeErrors: uint64(r.DropsDecodeErrors),
+					DedupOverflow: uint64(r.DropsDedupOverflow), FilteredInKernel: uint64(r.DropsFilteredInKernel)},
+				EventsReceived: uint64(r.EventsReceived), SpooledRecords: uint64(r.SpooledRecords), Restricted: r.Restricted,
+				RestrictionReason: r.RestrictionReason},
+			FirstSeen: fromUS(r.FirstSeen), LastSeen: fromUS(r.LastSeen), GoneAt: fromUS(r.GoneAt), SensorOnly: !r.InInventory}
+	}
+	if len(views) > 0 {
+		var pods []struct {
+			ClusterID string `bun:"cluster_id"`
+			NodeName  string `bun:"node_name"`
+			N         int64  `bun:"n"`
+		}
+		if err := s.db.NewRaw(`SELECT cluster_id, node_name, count(*) AS n FROM pods WHERE gone_at = 0 AND cluster_id IN (?) AND node_name IN (?) GROUP BY cluster_id, node_name`,
+			bun.In(clusters), bun.In(names)).Scan(ctx, &pods); err != nil {
+			return query.Page[query.NodeView]{}, fmt.Errorf("count pods per node: %w", err)
+		}
+		for i := range views {
+			for _, p := range pods {
+				if p.ClusterID == views[i].ClusterID && p.NodeName == views[i].Name {
+					views[i].Pods = p.N
+				}
+			}
+		}
+	}
+	return page(views, limit, func(v *query.NodeView) query.Cursor { return query.Cursor{v.ClusterName, v.Name, v.ClusterID} }), nil
+}
+
+// ---- workloads ----
+
+type workloadScan struct {
+	ClusterID       string `bun:"cluster_id"`
+	ClusterName     string `bun:"cluster_name"`
+	UID             string `bun:"uid"`
+	Kind            string `bun:"kind"`
+	APIVersion      string `bun:"api_version"`
+	Namespace       string `bun:"namespace"`
+	Name            string `bun:"name"`
+	Labels          string `bun:"labels"`
+	DesiredReplicas int32  `bun:"desired_replicas"`
+	CreatedAt       int64  `bun:"created_at"`
+	FirstSeen       int64  `bun:"first_seen"`
+	LastSeen        int64  `bun:"last_seen"`
+	GoneAt          int64  `bun:"gone_at"`
+}
+
+var workloadExprs = []string{"w.namespace", "w.name", "w.cluster_id", "w.uid"}
+
+func workloadFrom(f query.Filter, now time.Time) (string, conds) {
+	var w conds
+	w.clusterMatch("c", f.Cluster)
+	if f.Namespace != "" {
+		w.add("w.namespace = ?", f.Namespace)
+	}
+	if f.Workload != "" {
+		w.add("(w.uid = ? OR w.name = ?)", f.Workload, f.Workload)
+	}
+	w.goneWindow("w", f.Window, now)
+	w.textMatch(f.Text, "w.name", "w.namespace", "w.kind")
+	var k conds
+	if f.Image != "" {
+		k.add("(k.image_digest = ? OR k.image = ?)", f.Image, f.Image)
+	}
+	if f.Node != "" {
+		k.add("k.node_name = ?", f.Node)
+	}
+	if len(k.parts) > 0 {
+		k.add("k.cluster_id = w.cluster_id AND k.workload_uid = w.uid")
+		w.add("EXISTS (SELECT 1 FROM containers k"+k.sql()+")", k.args...)
+	}
+	return " FROM workloads w JOIN clusters c ON c.id = w.cluster_id", w
+}
+
+// ListWorkloads implements ports.QueryStore.
+func (s *Store) ListWorkloads(ctx context.Context, f query.Filter, limit int, after query.Cursor, now time.Time) (query.Page[query.WorkloadView], error) {
+	from, w := workloadFrom(f, now)
+	w.after(query.WorkloadOrder, workloadExprs, after)
+	var rows []workloadScan
+	q := `SELECT w.cluster_id, c.name AS cluster_name, w.uid, w.kind, w.api_version, w.namespace, w.name, w.labels, w.desired_replicas,
+		w.created_at, w.first_seen, w.last_seen, w.gone_at` + from + w.sql() + orderBy(query.WorkloadOrder, workloadExprs) + " LIMIT ?"
+	if err := s.db.NewRaw(q, append(w.args, limit+1)...).Scan(ctx, &rows); err != nil {
+		return query.Page[query.WorkloadView]{}, fmt.Errorf("list workloads: %w", err)
+	}
+	views := make([]query.WorkloadView, len(rows))
+	for i, r := range rows {
+		views[i] = query.WorkloadView{ClusterID: r.ClusterID, ClusterName: r.ClusterName,
+			Workload: inventory.Workload{UID: r.UID, Kind: r.Kind, APIVersion: r.APIVersion, Namespace: r.Namespace, Name: r.Name,
+				Labels: parseLabels(r.Labels), DesiredReplicas: r.DesiredReplicas, CreatedAt: fromUS(r.CreatedAt)},
+			FirstSeen: fromUS(r.FirstSeen), LastSeen: fromUS(r.LastSeen), GoneAt: fromUS(r.GoneAt)}
+	}
+	if err := s.workloadAggregates(ctx, views, f.Window, now); err != nil {
+		return query.Page[query.WorkloadView]{}, err
+	}
+	return page(views, limit, func(v *query.WorkloadView) query.Cursor {
+		return query.Cursor{v.Namespace, v.Name, v.ClusterID, v.UID}
+	}), nil
+}
+
+// workloadAggregates fills a page of workloads with what runs them in the
+// window: pods, containers, images, nodes and process records.
+func (s *Store) workloadAggregates(ctx context.Context, views []query.WorkloadView, win query.Window, now time.Time) error {
+	if len(views) == 0 {
+		return nil
+	}
+	var clusters, uids []string
+	for _, v := range views {
+		clusters, uids = append(clusters, v.ClusterID), append(uids, v.UID)
+	}
+	var k conds
+	k.add("k.cluster_id IN (?) AND k.workload_uid IN (?)", bun.In(clusters), bun.In(uids))
+	k.goneWindow("k", win, now)
+	var rows []struct {
+		ClusterID   string `bun:"cluster_id"`
+		WorkloadUID string `bun:"workload_uid"`
+		NodeName    string `bun:"node_name"`
+		Image       string `bun:"image"`
+		ImageDigest string `bun:"image_digest"`
+	}
+	if err := s.db.NewRaw(`SELECT k.cluster_id, k.workload_uid, k.node_name, k.image, k.image_digest FROM containers k`+k.sql(), k.args...).Scan(ctx, &rows); err != nil {
+		return fmt.Errorf("workload containers: %w", err)
+	}
+	type agg struct {
+		images, nodes map[string]bool
+		containers    int64
+	}
+	aggs := map[[2]string]*agg{}
+	for _, r := range rows {
+		key := [2]string{r.ClusterID, r.WorkloadUID}
+		a := aggs[key]
+		if a == nil {
+			a = &agg{images: map[string]bool{}, nodes: map[string]bool{}}
+			aggs[key] = a
+		}
+		a.containers++
+		if r.NodeName != "" {
+			a.nodes[r.NodeName] = true
+		}
+		if r.ImageDigest != "" {
+			a.images[r.ImageDigest] = true
+		} else if r.Image != "" {
+			a.images[r.Image] = true
+		}
+	}
+	var p conds
+	p.add("k.cluster_id IN (?) AND k.workload_uid IN (?)", bun.In(clusters), bun.In(uids))
+	p.seenWindow("p.last_seen", win, now)
+	var procs []struct {
+		ClusterID   string `bun:"cluster_id"`
+		WorkloadUID string `bun:"workload_uid"`
+		N           int64  `bun:"n"`
+	}
+	if err := s.db.NewRaw(`SELECT k.cluster_id, k.workload_uid, count(*) AS n FROM processes p
+		JOIN containers k ON k.cluster_id = p.cluster_id AND k.container_id = p.container_id AND p.container_id <> ''`+p.sql()+
+		` GROUP BY k.cluster_id, k.workload_uid`, p.args...).Scan(ctx, &procs); err != nil {
+		return fmt.Errorf("workload processes: %w", err)
+	}
+	var pw conds
+	pw.add("k.cluster_id IN (?) AND k.workload_uid IN (?)", bun.In(clusters), bun.In(uids))
+	pw.goneWindow("k", win, now)
+	var pods []struct {
+		ClusterID   string `bun:"cluster_id"`
+		WorkloadUID string `bun:"workload_uid"`
+		N           int64  `bun:"n"`
+	}
+	if err := s.db.NewRaw(`SELECT k.cluster_id, k.workload_uid, count(*) AS n FROM pods k`+pw.sql()+` GROUP BY k.cluster_id, k.workload_uid`, pw.args...).Scan(ctx, &pods); err != nil {
+		return fmt.Errorf("workload pods: %w", err)
+	}
+	for i := range views {
+		v := &views[i]
+		for _, p := range pods {
+			if p.ClusterID == v.ClusterID && p.WorkloadUID == v.UID {
+				v.Pods = p.N
+			}
+		}
+		if a := aggs[[2]string{v.ClusterID, v.UID}]; a != nil {
+			v.Containers = a.containers
+			v.Images, v.Nodes = sortedKeys(a.images), sortedKeys(a.nodes)
+		}
+		for _, pr := range procs {
+			if pr.ClusterID == v.ClusterID && pr.WorkloadUID == v.UID {
+				v.Processes = pr.N
+			}
+		}
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ---- containers ----
+
+type containerScan struct {
+	ClusterID    string `bun:"cluster_id"`
+	ClusterName  string `bun:"cluster_name"`
+	PodUID       string `bun:"pod_uid"`
+	Name         string `bun:"name"`
+	ContainerID  string `bun:"container_id"`
+	Namespace    string `bun:"namespace"`
+	PodName      string `bun:"pod_name"`
+	NodeName     string `bun:"node_name"`
+	WorkloadUID  string `bun:"workload_uid"`
+	WorkloadKind string `bun:"workload_kind"`
+	WorkloadName string `bun:"workload_name"`
+	Kind         string `bun:"kind"`
+	Image        string `bun:"image"`
+	ImageDigest  string `bun:"image_digest"`
+	ImageID      string `bun:"image_id"`
+	Runtime      string `bun:"runtime"`
+	State        string `bun:"state"`
+	RestartCount int32  `bun:"restart_count"`
+	StartedAt    int64  `bun:"started_at"`
+	FirstSeen    int64  `bun:"first_seen"`
+	GoneAt       int64  `bun:"gone_at"`
+}
+
+var containerExprs = []string{"k.namespace", "k.pod_name", "k.name", "k.cluster_id", "k.pod_uid", "k.container_id"}
+
+func containerFrom(f query.Filter, now time.Time) (string, conds) {
+	var w conds
+	w.clusterMatch("c", f.Cluster)
+	if f.Namespace != "" {
+		w.add("k.namespace = ?", f.Namespace)
+	}
+	if f.Workload != "" {
+		w.add("(k.workload_uid = ? OR k.workload_name = ?)", f.Workload, f.Workload)
+	}
+	if f.Image != "" {
+		w.add("(k.image_digest = ? OR k.image = ?)", f.Image, f.Image)
+	}
+	if f.Node != "" {
+		w.add("k.node_name = ?", f.Node)
+	}
+	w.goneWindow("k", f.Window, now)
+	w.textMatch(f.Text, "k.pod_name", "k.name", "k.image", "k.image_digest", "k.container_id", "k.namespace", "k.workload_name")
+	return " FROM containers k JOIN clusters c ON c.id = k.cluster_id", w
+}
+
+// ListContainers implements ports.QueryStore.
+func (s *Store) ListContainers(ctx context.Context, f query.Filter, limit int, after query.Cursor, now time.Time) (query.Page[query.ContainerView], error) {
+	from, w := containerFrom(f, now)
+	w.after(query.ContainerOrder, containerExprs, after)
+	var rows []containerScan
+	q := `SELECT k.cluster_id, c.name AS cluster_name, k.pod_uid, k.name, k.container_id, k.namespace, k.pod_name, k.node_name,
+		k.workload_uid, k.workload_kind, k.workload_name, k.kind, k.image, k.image_digest, k.image_id, k.runtime, k.state,
+		k.restart_count, k.started_at, k.first_seen, k.gone_at` + from + w.sql() + orderBy(query.ContainerOrder, containerExprs) + " LIMIT ?"
+	if err := s.db.NewRaw(q, append(w.args, limit+1)...).Scan(ctx, &rows); err != nil {
+		return query.Page[query.ContainerView]{}, fmt.Errorf("list containers: %w", err)
+	}
+	views := make([]query.ContainerView, len(rows))
+	for i, r := range rows {
+		views[i] = query.ContainerView{ClusterID: r.ClusterID, ClusterName: r.ClusterName, NodeName: r.NodeName, Namespace: r.Namespace,
+			PodName: r.PodName, PodUID: r.PodUID, Workload: inventory.WorkloadRef{UID: r.WorkloadUID, Kind: r.WorkloadKind, Name: r.WorkloadName},
+			Container: inventory.Container{Name: r.Name, Kind: inventory.ContainerKind(r.Kind), Image: r.Image, ImageDigest: r.ImageDigest,
+				ImageID: r.ImageID, ContainerID: r.ContainerID, Runtime: r.Runtime, State: inventory.ContainerState(r.State),
+				RestartCount: r.RestartCount, StartedAt: fromUS(r.StartedAt)},
+			FirstSeen: fromUS(r.FirstSeen), GoneAt: fromUS(r.GoneAt)}
+	}
+	return page(views, limit, func(v *query.ContainerView) query.Cursor {
+		return query.Cursor{v.Namespace, v.PodName, v.Name, v.ClusterID, v.PodUID, v.ContainerID}
+	}), nil
+}
+
+// ---- images ----
+
+var imageExprs = []string{"i.repository", "i.digest"}
+
+// imageContainers narrows containers (alias k) to the filter, for the
+// images list: an image is listed when a matching container runs it.
+func imageContainers(f query.Filter, now time.Time) conds {
+	var k conds
+	if f.Cluster != "" {
+		k.add("k.cluster_id IN (SELECT id FROM clusters WHERE id = ? OR name = ?)", f.Cluster, f.Cluster)
+	}
+	if f.Namespace != "" {
+		k.add("k.namespace = ?", f.Namespace)
+	}
+	if f.Workload != "" {
+		k.add("(k.workload_uid = ? OR k.workload_name = ?)", f.Workload, f.Workload)
+	}
+	if f.Node != "" {
+		k.add("k.node_name = ?", f.Node)
+	}
+	k.goneWindow("k", f.Window, now)
+	return k
+}
+
+func imageFrom(f query.Filter, now time.Time) (string, conds) {
+	var w conds
+	if f.Image != "" {
+		w.add("(i.digest = ? OR EXISTS (SELECT 1 FROM image_references r WHERE r.digest = i.digest AND r.reference = ?))", f.Image, f.Image)
+	}
+	if f.Text != "" {
+		pat := likeArg(f.Text)
+		w.add(`(lower(i.repository) LIKE ? ESCAPE '\' OR i.digest LIKE ? ESCAPE '\' OR EXISTS (SELECT 1 FROM image_references r WHERE r.digest = i.digest AND lower(r.reference) LIKE ? ESCAPE '\'))`, pat, pat, pat)
+	}
+	k := imageContainers(f, now)
+	k.add("k.image_digest = i.digest")
+	w.add("EXISTS (SELECT 1 FROM containers k"+k.sql()+")", k.args...)
+	return " FROM images i", w
+}
+
+// ListImages implements ports.QueryStore.
+func (s *Store) ListImages(ctx context.Context, f query.Filter, limit int, after query.Cursor, now time.Time) (query.Page[query.ImageView], error) {
+	from, w := imageFrom(f, now)
+	w.after(query.ImageOrder, imageExprs, after)
+	var rows []struct {
+		Digest     string `bun:"digest"`
+		Repository string `bun:"repository"`
+		FirstSeen  int64  `bun:"first_seen"`
+		LastSeen   int64  `bun:"last_seen"`
+	}
+	q := `SELECT i.digest, i.repository, i.first_seen, i.last_seen` + from + w.sql() + orderBy(query.ImageOrder, imageExprs) + " LIMIT ?"
+	if err := s.db.NewRaw(q, append(w.args, limit+1)...).Scan(ctx, &rows); err != nil {
+		return query.Page[query.ImageView]{}, fmt.Errorf("list images: %w", err)
+	}
+	views := make([]query.ImageView, len(rows))
+	digests := make([]string, len(rows))
+	for i, r := range rows {
+		digests[i] = r.Digest
+		views[i] = query.ImageView{Digest: r.Digest, Repository: r.Repository, FirstSeen: fromUS(r.FirstSeen), LastSeen: fromUS(r.LastSeen)}
+	}
+	if err := s.imageAggregates(ctx, views, digests, f, now); err != nil {
+		return query.Page[query.ImageView]{}, err
+	}
+	return page(views, limit, func(v *query.ImageView) query.Cursor { return query.Cursor{v.Repository, v.Digest} }), nil
+}
+
+func (s *Store) imageAggregates(ctx context.Context, views []query.ImageView, digests []string, f query.Filter, now time.Time) error {
+	if len(views) == 0 {
+		return nil
+	}
+	var refs []struct {
+		Digest    string `bun:"digest"`
+		Reference string `bun:"reference"`
+	}
+	if err := s.db.NewRaw(`SELECT digest, reference FROM image_references WHERE digest IN (?) ORDER BY reference`, bun.In(digests)).Scan(ctx, &refs); err != nil {
+		return fmt.Errorf("image references: %w", err)
+	}
+	k := imageContainers(f, now)
+	k.add("k.image_digest IN (?)", bun.In(digests))
+	var cs []struct {
+		Digest    string `bun:"image_digest"`
+		N         int64  `bun:"n"`
+		Running   int64  `bun:"running"`
+		Workloads int64  `bun:"workloads"`
+		Clusters  int64  `bun:"clusters"`
+	}
+	if err := s.db.NewRaw(`SELECT k.image_digest, count(*) AS n,
+		sum(CASE WHEN k.gone_at = 0 AND k.state = 'running' THEN 1 ELSE 0 END) AS running,
+		count(DISTINCT k.cluster_id || '/' || k.workload_uid) AS workloads, count(DISTINCT k.cluster_id) AS clusters
+		FROM containers k`+k.sql()+` GROUP BY k.image_digest`, k.args...).Scan(ctx, &cs); err != nil {
+		return fmt.Errorf("image containers: %w", err)
+	}
+	var seen conds
+	seen.add("k.image_digest IN (?)", bun.In(digests))
+	seen.seenWindow("p.last_seen", f.Window, now)
+	count := func(table string) (map[string]int64, error) {
+		var rs []struct {
+			Digest string `bun:"image_digest"`
+			N      int64  `bun:"n"`
+		}
+		err := s.db.NewRaw(`SELECT k.image_digest, count(*) AS n FROM `+table+` p
+			JOIN containers k ON k.cluster_id = p.cluster_id AND k.container_id = p.container_id AND p.container_id <> ''`+seen.sql()+
+			` GROUP BY k.image_digest`, seen.args...).Scan(ctx, &rs)
+		out := map[string]int64{}
+		for _, r := range rs {
+			out[r.Digest] = r.N
+		}
+		return out, err
+	}
+	procs, err := count("processes")
+	if err != nil {
+		return fmt.Errorf("image processes: %w", err)
+	}
+	files, err := count("file_loads")
+	if err != nil {
+		return fmt.Errorf("image files: %w", err)
+	}
+	for i := range views {
+		v := &views[i]
+		for _, r := range refs {
+			if r.Digest == v.Digest {
+				v.References = append(v.References, r.Reference)
+			}
+		}
+		for _, c := range cs {
+			if c.Digest == v.Digest {
+				v.Containers, v.RunningContainers, v.Workloads, v.Clusters = c.N, c.Running, c.Workloads, c.Clusters
+			}
+		}
+		v.Processes, v.LoadedFiles = procs[v.Digest], files[v.Digest]
+	}
+	return nil
+}
+
+// ---- processes and file loads ----
+
+// attributionCols read a runtime record's container attribution (alias k).
+const attributionCols = `, COALESCE(k.namespace, '') AS namespace, COALESCE(k.pod_name, '') AS pod_name, COALESCE(k.name, '') AS container_name,
+	COALESCE(k.workload_uid, '') AS workload_uid, COALESCE(k.workload_kind, '') AS workload_kind, COALESCE(k.workload_name, '') AS workload_name,
+	COALESCE(k.image, '') AS image, COALESCE(k.image_digest, '') AS image_digest`
+
+type attributionScan struct {
+	Namespace     string `bun:"namespace"`
+	PodName       string `bun:"pod_name"`
+	ContainerName string `bun:"container_name"`
+	WorkloadUID   string `bun:"workload_uid"`
+	WorkloadKind  string `bun:"workload_kind"`
+	WorkloadName  string `bun:"workload_name"`
+	Image         string `bun:"image"`
+	ImageDigest   string `bun:"image_digest"`
+}
+
+func (a attributionScan) view() query.Attribution {
+	return query.Attribution{Namespace: a.Namespace, PodName: a.PodName, ContainerName: a.ContainerName,
+		Workload: inventory.WorkloadRef{UID: a.WorkloadUID, Kind: a.WorkloadKind, Name: a.WorkloadName}, Image: a.Image, ImageDigest: a.ImageDigest}
+}
+
+// runtimeFrom is the FROM and WHERE shared by processes and file loads
+// (alias p): the record joined to its cluster and, by container id, to the
+// container the controller reported.
+func runtimeFrom(table string, f query.Filter, now time.Time) (string, conds) {
+	var w conds
+	w.clusterMatch("c", f.Cluster)
+	if f.Node != "" {
+		w.add("p.node_name = ?", f.Node)
+	}
+	if f.Namespace != "" {
+		w.add("k.namespace = ?", f.Namespace)
+	}
+	if f.Workload != "" {
+		w.add("(k.workload_uid = ? OR k.workload_name = ?)", f.Workload, f.Workload)
+	}
+	if f.Image != "" {
+		w.add("(k.image_digest = ? OR k.image = ?)", f.Image, f.Image)
+	}
+	w.seenWindow("p.last_seen", f.Window, now)
+	return " FROM " + table + ` p JOIN clusters c ON c.id = p.cluster_id
+		LEFT JOIN containers k ON k.cluster_id = p.cluster_id AND k.container_id = p.container_id AND p.container_id <> ''`, w
+}
+
+var runtimeExprs = []string{"p.last_seen", "p.id"}
+
+type processScan struct {
+	ID                   int64  `bun:"id"`
+	ClusterID            string `bun:"cluster_id"`
+	ClusterName          string `bun:"cluster_name"`
+	NodeName             string `bun:"node_name"`
+	ContainerID          string `bun:"container_id"`
+	ExecutablePath       string `bun:"executable_path"`
+	SHA256               string `bun:"sha256"`
+	PodUID               string `bun:"pod_uid"`
+	Runtime              string `bun:"runtime"`
+	CgroupPath           string `bun:"cgroup_path"`
+	Argv                 string `bun:"argv"`
+	ArgvTruncated        bool   `bun:"argv_truncated"`
+	UID                  int64  `bun:"uid"`
+	PID                  int64  `bun:"pid"`
+	ParentPID            int64  `bun:"parent_pid"`
+	ParentExecutablePath string `bun:"parent_executable_path"`
+	Comm                 string `bun:"comm"`
+	FirstSeen            int64  `bun:"first_seen"`
+	LastSeen             int64  `bun:"last_seen"`
+	Count                int64  `bun:"count"`
+	Drift                bool   `bun:"drift"`
+	PackagePURLs         string `bun:"package_purls"`
+	UnresolvedReason     string `bun:"unresolved_reason"`
+	attributionScan
+}
+
+func processFrom(f query.ProcessFilter, now time.Time) (string, conds) {
+	from, w := runtimeFrom("processes", f.Filter, now)
+	w.textMatch(f.Text, "p.executable_path", "p.sha256", "p.comm", "p.argv", "k.pod_name", "k.workload_name", "k.image")
+	if f.SHA256 != "" {
+		w.add("p.sha256 = ?", f.SHA256)
+	}
+	if f.DriftOnly {
+		w.add("p.drift = TRUE")
+	}
+	return from, w
+}
+
+// ListProcesses implements ports.QueryStore.
+func (s *Store) ListProcesses(ctx context.Context, f query.ProcessFilter, limit int, after query.Cursor, now time.Time) (query.Page[query.ProcessView], error) {
+	from, w := processFrom(f, now)
+	w.after(query.ProcessOrder, runtimeExprs, after)
+	var rows []processScan
+	q := `SELECT p.*, c.name AS cluster_name` + attributionCols + from + w.sql() + orderBy(query.ProcessOrder, runtimeExprs) + " LIMIT ?"
+	if err := s.db.NewRaw(q, append(w.args, limit+1)...).Scan(ctx, &rows); err != nil {
+		return query.Page[query.ProcessView]{}, fmt.Errorf("list processes: %w", err)
+	}
+	views := make([]query.ProcessView, len(rows))
+	for i, r := range rows {
+		views[i] = query.ProcessView{ID: r.ID, ClusterID: r.ClusterID, ClusterName: r.ClusterName, NodeName: r.NodeName,
+			Process: runtime.Process{Container: runtime.ContainerRef{ContainerID: r.ContainerID, PodUID: r.PodUID, Runtime: runtime.Runtime(r.Runtime), CgroupPath: r.CgroupPath},
+				ExecutablePath: r.ExecutablePath, SHA256: r.SHA256, Argv: parseStrings(r.Argv), ArgvTruncated: r.ArgvTruncated,
+				UID: uint32(r.UID), PID: uint32(r.PID), ParentPID: uint32(r.ParentPID), ParentExecutablePath: r.ParentExecutablePath,
+				Comm: r.Comm, FirstSeen: fromUS(r.FirstSeen), LastSeen: fromUS(r.LastSeen), Count: uint64(r.Count), Drift: r.Drift,
+				PackagePURLs: parseStrings(r.PackagePURLs), UnresolvedReason: r.UnresolvedReason},
+			Attribution: r.attributionScan.view()}
+	}
+	return page(views, limit, func(v *query.ProcessView) query.Cursor {
+		return query.Cursor{itoa(us(v.LastSeen)), itoa(v.ID)}
+	}), nil
+}
+
+type fileScan struct {
+	ID               int64  `bun:"id"`
+	ClusterID        string `bun:"cluster_id"`
+	ClusterName      string `bun:"cluster_name"`
+	NodeName         string `bun:"node_name"`
+	ContainerID      string `bun:"container_id"`
+	Path             string `bun:"path"`
+	SHA256           string `bun:"sha256"`
+	PodUID           string `bun:"pod_uid"`
+	Runtime          string `bun:"runtime"`
+	CgroupPath       string `bun:"cgroup_path"`
+	Kind             string `bun:"kind"`
+	PackagePURLs     string `bun:"package_purls"`
+	LoadedByPath     string `bun:"loaded_by_path"`
+	FirstSeen        int64  `bun:"first_seen"`
+	LastSeen         int64  `bun:"last_seen"`
+	Count            int64  `bun:"count"`
+	Drift            bool   `bun:"drift"`
+	UnresolvedReason string `bun:"unresolved_reason"`
+	attributionScan
+}
+
+func fileFrom(f query.FileFilter, now time.Time) (string, conds) {
+	from, w := runtimeFrom("file_loads", f.Filter, now)
+	w.textMatch(f.Text, "p.path", "p.sha256", "p.package_purls", "p.loaded_by_path", "k.pod_name", "k.workload_name", "k.image")
+	if f.SHA256 != "" {
+		w.add("p.sha256 = ?", f.SHA256)
+	}
+	if f.Kind != "" {
+		w.add("p.kind = ?", string(f.Kind))
+	}
+	if f.PURLPrefix != "" {
+		// purls are a JSON array of strings: a prefix follows a quote.
+		w.add(`p.package_purls LIKE ? ESCAPE '\'`, `%"`+likeArg(f.PURLPrefix)[1:])
+	}
+	return from, w
+}
+
+// ListFiles implements ports.QueryStore.
+func (s *Store) ListFiles(ctx context.Context, f query.FileFilter, limit int, after query.Cursor, now time.Time) (query.Page[query.FileView], error) {
+	from, w := fileFrom(f, now)
+	w.after(query.FileOrder, runtimeExprs, after)
+	var rows []fileScan
+	q := `SELECT p.*, c.name AS cluster_name` + attributionCols + from + w.sql() + orderBy(query.FileOrder, runtimeExprs) + " LIMIT ?"
+	if err := s.db.NewRaw(q, append(w.args, limit+1)...).Scan(ctx, &rows); err != nil {
+		return query.Page[query.FileView]{}, fmt.Errorf("list loaded files: %w", err)
+	}
+	views := make([]query.FileView, len(rows))
+	for i, r := range rows {
+		views[i] = query.FileView{ID: r.ID, ClusterID: r.ClusterID, ClusterName: r.ClusterName, NodeName: r.NodeName,
+			FileLoad: runtime.FileLoad{Container: runtime.ContainerRef{ContainerID: r.ContainerID, PodUID: r.PodUID, Runtime: runtime.Runtime(r.Runtime), CgroupPath: r.CgroupPath},
+				Path: r.Path, SHA256: r.SHA256, Kind: runtime.FileKind(r.Kind), PackagePURLs: parseStrings(r.PackagePURLs),
+				LoadedByPath: r.LoadedByPath, FirstSeen: fromUS(r.FirstSeen), LastSeen: fromUS(r.LastSeen), Count: uint64(r.Count),
+				Drift: r.Drift, UnresolvedReason: r.UnresolvedReason},
+			Attribution: r.attributionScan.view()}
+	}
+	return page(views, limit, func(v *query.FileView) query.Cursor {
+		return query.Cursor{itoa(us(v.LastSeen)), itoa(v.ID)}
+	}), nil
+}
+
+// ---- overview ----
+
+// Overview implements ports.QueryStore.
+func (s *Store) Overview(ctx context.Context, f query.Filter, now time.Time) (query.Overview, error) {
+	var o query.Overview
+	count := func(dst *int64, sel string, from string, w conds) error {
+		if err := s.db.NewRaw("SELECT "+sel+from+w.sql(), w.args...).Scan(ctx, dst); err != nil {
+			return fmt.Errorf("overview: %w", err)
+		}
+		return nil
+	}
+	from, w := clusterFrom(query.Filter{Cluster: f.Cluster})
+	if err := count(&o.Clusters, "count(*)", from, w); err != nil {
+		return o, err
+	}
+	nf := f
+	nf.Window = query.WindowNow // node counts are of nodes that exist
+	_, w = nodeFrom(nf, now)
+	counts, err := s.nodeCounts(ctx, w, now)
+	if err != nil {
+		return o, err
+	}
+	for _, c := range counts {
+		o.Nodes.Total += c.Total
+		o.Nodes.Running += c.Running
+		o.Nodes.Degraded += c.Degraded
+		o.Nodes.Failed += c.Failed
+		o.Nodes.Disabled += c.Disabled
+		o.Nodes.Restricted += c.Restricted
+		o.Nodes.NotInstalled += c.NotInstalled
+	}
+	from, w = workloadFrom(f, now)
+	if err := count(&o.Workloads, "count(*)", from, w); err != nil {
+		return o, err
+	}
+	from, w = imageFrom(f, now)
+	if err := count(&o.Images, "count(*)", from, w); err != nil {
+		return o, err
+	}
+	from, w = containerFrom(f, now)
+	if err := count(&o.Containers, "count(*)", from, w); err != nil {
+		return o, err
+	}
+	from, w = processFrom(query.ProcessFilter{Filter: f}, now)
+	if err := count(&o.Processes, "count(*)", from, w); err != nil {
+		return o, err
+	}
+	from, w = processFrom(query.ProcessFilter{Filter: f, DriftOnly: true}, now)
+	if err := count(&o.DriftedExecutables, "count(*)", from, w); err != nil {
+		return o, err
+	}
+	from, w = fileFrom(query.FileFilter{Filter: f}, now)
+	if err := count(&o.LoadedFiles, "count(*)", from, w); err != nil {
+		return o, err
+	}
+	return o, nil
+}

@@ -1,0 +1,132 @@
+package store
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/runwatch/runwatch/domain/query"
+)
+
+// conds collects the conditions of a WHERE clause and their arguments,
+// in bun's ? placeholder style.
+type conds struct {
+	parts []string
+	args  []any
+}
+
+func (c *conds) add(sql string, args ...any) {
+	c.parts = append(c.parts, sql)
+	c.args = append(c.args, args...)
+}
+
+func (c *conds) sql() string {
+	if len(c.parts) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(c.parts, " AND ")
+}
+
+// likeArg is a LIKE pattern matching s anywhere, case-insensitively (the
+// column side is lowered), with LIKE's wildcards in s escaped.
+func likeArg(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(strings.ToLower(s)) + "%"
+}
+
+// textMatch is a condition that any of the columns contains s.
+func (c *conds) textMatch(s string, cols ...string) {
+	if s == "" {
+		return
+	}
+	pat := likeArg(s)
+	parts := make([]string, len(cols))
+	args := make([]any, len(cols))
+	for i, col := range cols {
+		parts[i] = "lower(" + col + `) LIKE ? ESCAPE '\'`
+		args[i] = pat
+	}
+	c.add("("+strings.Join(parts, " OR ")+")", args...)
+}
+
+// goneWindow keeps inventory in the window: existing now, or (for a past
+// window) gone within it.
+func (c *conds) goneWindow(alias string, w query.Window, now time.Time) {
+	switch {
+	case w.LiveOnly():
+		c.add(alias + ".gone_at = 0")
+	case !w.Since(now).IsZero():
+		c.add("("+alias+".gone_at = 0 OR "+alias+".gone_at >= ?)", us(w.Since(now)))
+	}
+}
+
+// seenWindow keeps runtime records last seen in the window.
+func (c *conds) seenWindow(col string, w query.Window, now time.Time) {
+	if since := w.Since(now); !since.IsZero() {
+		c.add(col+" >= ?", us(since))
+	}
+}
+
+// clusterMatch matches a cluster id or name against a clusters alias.
+func (c *conds) clusterMatch(clusterAlias, cluster string) {
+	if cluster != "" {
+		c.add("("+clusterAlias+".id = ? OR "+clusterAlias+".name = ?)", cluster, cluster)
+	}
+}
+
+// after adds the keyset condition "row sorts after the cursor" for an
+// order, given the SQL expression of each of its columns.
+func (c *conds) after(o query.Order, exprs []string, cur query.Cursor) {
+	if cur == nil {
+		return
+	}
+	var ors []string
+	var args []any
+	for i, col := range o {
+		var ands []string
+		for j := 0; j < i; j++ {
+			ands = append(ands, exprs[j]+" = ?")
+			args = append(args, cursorArg(o[j], cur[j]))
+		}
+		op := " > ?"
+		if col.Desc {
+			op = " < ?"
+		}
+		ands = append(ands, exprs[i]+op)
+		args = append(args, cursorArg(col, cur[i]))
+		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+	}
+	c.add("("+strings.Join(ors, " OR ")+")", args...)
+}
+
+func cursorArg(col query.Column, v string) any {
+	if col.Numeric {
+		n, _ := strconv.ParseInt(v, 10, 64) // DecodeToken checked it
+		return n
+	}
+	return v
+}
+
+// orderBy is the ORDER BY clause of an order.
+func orderBy(o query.Order, exprs []string) string {
+	parts := make([]string, len(o))
+	for i, col := range o {
+		parts[i] = exprs[i]
+		if col.Desc {
+			parts[i] += " DESC"
+		}
+	}
+	return " ORDER BY " + strings.Join(parts, ", ")
+}
+
+// page cuts a fetched slice of limit+1 rows to limit and returns the cursor
+// of its last row when there is more.
+func page[T any](rows []T, limit int, cursor func(*T) query.Cursor) query.Page[T] {
+	if len(rows) <= limit {
+		return query.Page[T]{Items: rows}
+	}
+	rows = rows[:limit]
+	return query.Page[T]{Items: rows, Next: cursor(&rows[limit-1])}
+}
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }

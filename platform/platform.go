@@ -1,0 +1,37 @@
+package platform
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/runwatch/runwatch/adapters/server"
+	"github.com/runwatch/runwatch/adapters/store"
+	"github.com/runwatch/runwatch/platform/app"
+)
+
+// Platform is the assembled process.
+type Platform struct {
+	Server *server.Server
+	Store  *store.Store
+	Auth   *app.Authenticator
+	Pruner *app.Pruner
+	Log    *slog.Logger
+}
+
+// Build assembles the platform; the cleanup closes what it opened.
+func Build(ctx context.Context, cfg *Config, log *slog.Logger) (*Platform, func(), error) {
+	return build(ctx, cfg, log)
+}
+
+// Run serves until ctx ends, with the background workers beside the
+// server. Listen must have been called.
+func (p *Platform) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return p.Server.Serve(ctx, 20*time.Second) })
+	g.Go(func() error { p.Auth.Run(ctx, 30*time.Second); return nil })
+	g.Go(func() error { p.Pruner.Run(ctx, time.Hour); return nil })
+	return g.Wait()
+}

@@ -1,0 +1,82 @@
+package platform
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/google/wire"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/runwatch/runwatch/adapters/rpc"
+	"github.com/runwatch/runwatch/adapters/server"
+	"github.com/runwatch/runwatch/adapters/store"
+	"github.com/runwatch/runwatch/platform/app"
+	"github.com/runwatch/runwatch/ports"
+)
+
+// The providers wire composes. Each turns configuration or other parts
+// into one part.
+
+func provideStore(ctx context.Context, cfg *Config, log *slog.Logger) (*store.Store, func(), error) {
+	s, err := store.Open(ctx, cfg.DSN(), log)
+	if err != nil {
+		return nil, nil, err
+	}
+	log.Info("store open", "dialect", s.Dialect())
+	return s, func() { s.Close() }, nil
+}
+
+func provideRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+func provideRetention(cfg *Config) app.Retention { return app.Retention(cfg.Retention) }
+
+func provideIngestLimits() app.IngestLimits { return app.DefaultIngestLimits }
+
+func provideAdminToken(cfg *Config, log *slog.Logger) (app.AdminToken, error) {
+	tok, from, err := cfg.ResolveAdminToken()
+	if err != nil {
+		return "", err
+	}
+	log.Info("admin token", "from", from)
+	return tok, nil
+}
+
+func provideRoutes(auth *app.Authenticator, ingest *app.Ingest, queries *app.Queries, admin *app.Admin, clock ports.Clock, log *slog.Logger, reg *prometheus.Registry) []rpc.Route {
+	return rpc.Routes(rpc.Deps{Auth: auth, Ingest: ingest, Inventory: queries, Admin: admin, Clock: clock, Log: log,
+		Metrics: rpc.NewMetrics(reg), MaxMessage: rpc.DefaultMaxMessageBytes})
+}
+
+func provideUI() http.Handler { return nil }
+
+func provideServer(cfg *Config, routes []rpc.Route, s *store.Store, reg *prometheus.Registry, ui http.Handler, log *slog.Logger) *server.Server {
+	return server.New(cfg.ServerConfig(), routes, s.Ping, reg, ui, log)
+}
+
+var providers = wire.NewSet(
+	provideStore,
+	wire.Bind(new(ports.Store), new(*store.Store)),
+	wire.Bind(new(ports.TokenStore), new(*store.Store)),
+	wire.Bind(new(ports.QueryStore), new(*store.Store)),
+	wire.Bind(new(ports.Pruner), new(*store.Store)),
+	wire.Bind(new(ports.Clock), new(app.SystemClock)),
+	wire.Value(app.SystemClock{}),
+	provideRegistry,
+	provideRetention,
+	provideIngestLimits,
+	provideAdminToken,
+	app.NewAuthenticator,
+	app.NewIngest,
+	app.NewQueries,
+	app.NewAdmin,
+	app.NewPruner,
+	provideRoutes,
+	provideUI,
+	provideServer,
+	wire.Struct(new(Platform), "*"),
+)
