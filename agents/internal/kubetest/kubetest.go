@@ -113,22 +113,25 @@ type process struct {
 	err  error
 }
 
-// Start starts a control plane in a new directory under dir (which the
-// caller removes), and returns when the API server is ready. On error,
+// Start starts a control plane in dir (created if missing; the caller
+// removes it), and returns when the API server is ready. On error,
 // whatever started is stopped.
 func Start(ctx context.Context, dir string, opts Options) (c *Cluster, err error) {
 	bin, err := BinDir()
 	if err != nil {
 		return nil, err
 	}
-	c = &Cluster{Dir: dir, logf: opts.Logf, AdminToken: randomHex(16)}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("control plane directory: %w", err)
+	}
+	started := &Cluster{Dir: dir, logf: opts.Logf, AdminToken: randomHex(16)}
+	c = started
 	if c.logf == nil {
 		c.logf = func(string, ...any) {}
 	}
 	defer func() {
 		if err != nil {
-			c.Stop()
-			c = nil
+			started.Stop()
 		}
 	}()
 	start := time.Now()
