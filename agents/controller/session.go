@@ -217,24 +217,15 @@ func (c *Controller) heartbeat(ctx context.Context, interval time.Duration) (tim
 	return interval, nil
 }
 
-// drain sends what is pending and a last heartbeat on shutdown, within a
-// few seconds; what does not make it is repaired by the next start's
-// snapshot.
+// drain sends what is pending on shutdown, within a few seconds; what
+// does not make it is repaired by the next start's snapshot. The platform
+// learns that the controller stopped from its heartbeats stopping (it
+// accepts no other status than CONNECTED or DEGRADED from a controller).
 func (c *Controller) drain(rep *reporter, max int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := c.flush(ctx, rep, max); err != nil {
-		c.log.Warn("could not send the last changes before stopping", "err", err)
-		return
-	}
-	req := &runwatchv1.HeartbeatRequest{
-		ControllerVersion: c.cfg.Version,
-		Status:            runwatchv1.ControllerStatus_CONTROLLER_STATUS_NOT_CONNECTED,
-		Message:           "controller stopped",
-		WatchedObjects:    c.w.counts(),
-	}
-	if _, err := call(ctx, c, "Heartbeat", c.platform.Heartbeat, req); err != nil {
-		c.log.Warn("could not tell the platform the controller stops", "err", err)
+		c.log.Warn("could not send the last changes before stopping; the next start's snapshot will", "err", err)
 	}
 }
 

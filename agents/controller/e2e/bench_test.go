@@ -205,4 +205,3 @@ func rolledOut(ctx context.Context, b *testing.B, app, digest string) bool {
 	}
 	return n == benchReplicas
 }
-

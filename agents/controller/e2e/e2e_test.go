@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"sort"
 	"strings"
 	"testing"
@@ -42,6 +44,20 @@ func waitRunning(tb testing.TB, kube kubernetes.Interface, ns, selector string, 
 	if err != nil {
 		tb.Fatalf("waiting for %d running pods %q in %s: %v", n, selector, ns, err)
 	}
+}
+
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // eventually polls f until it returns nil.
@@ -217,11 +233,28 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 		return nil
 	})
 
-	// The platform goes away; the cluster changes; the platform comes back
-	// on the same address and data, and the controller's new snapshot
-	// repairs the gap.
+	// The platform goes away; the cluster changes (a pod it knew is
+	// deleted, a Deployment scales up); the platform comes back on the same
+	// address and data, and the controller's new snapshot repairs the gap.
+	ghost, err := kube.CoreV1().Pods(space).Create(ctx, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "ghost"},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "ghost", Image: "busybox"}}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "the ghost pod", func() error {
+		got, err := containers(ctx, inv, &runwatchv1.Filter{Namespace: space, Workload: "ghost", Window: runwatchv1.TimeWindow_TIME_WINDOW_NOW})
+		if err != nil || len(got) != 1 {
+			return fmt.Errorf("%d containers, %v", len(got), err)
+		}
+		return nil
+	})
 	if err := pl.stop(); err != nil {
 		t.Fatalf("platform stop: %v", err)
+	}
+	if err := kube.CoreV1().Pods(space).Delete(ctx, ghost.Name, metav1.DeleteOptions{GracePeriodSeconds: new(int64)}); err != nil {
+		t.Fatal(err)
 	}
 	five := int32(5)
 	dep, err = kube.AppsV1().Deployments(space).Get(ctx, "web", metav1.GetOptions{})
@@ -242,11 +275,30 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 			return err
 		}
 		if len(got) != 5 {
-			return fmt.Errorf("%d containers, want 5", len(got))
+			return fmt.Errorf("%d containers, want the 5 of web (the ghost pod is gone)", len(got))
+		}
+		for _, ctr := range got {
+			if ctr.Name == "ghost" {
+				return fmt.Errorf("the deleted ghost pod is still running")
+			}
 		}
 		return nil
 	})
 
+	// The metrics say what the controller watches and sent.
+	metrics := httpGet(t, ctl.health+"/metrics")
+	for _, want := range []string{`runwatch_controller_watched_objects{kind="pods"}`, `runwatch_controller_batches_sent_total{type="snapshot"}`,
+		`runwatch_controller_batches_sent_total{type="delta"}`, `runwatch_controller_send_errors_total{code="unavailable",rpc="ReportInventory"}`,
+		"runwatch_controller_pending_changes 0", "runwatch_controller_connected 1", "runwatch_controller_snapshots_total 2"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if got := httpGet(t, ctl.health+"/healthz"); got != "ok\n" {
+		t.Errorf("/healthz = %q", got)
+	}
+
+	// The controller stops cleanly on SIGTERM.
 	if err := ctl.stop(); err != nil {
 		t.Errorf("controller exit on SIGTERM: %v\n%s", err, tailFile(ctl.log))
 	}
