@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log"
@@ -34,6 +35,11 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
+	// Listing tests (go test -list) needs no control plane.
+	flag.Parse()
+	if f := flag.Lookup("test.list"); f != nil && f.Value.String() != "" {
+		return m.Run()
+	}
 	if _, err := kubetest.BinDir(); err != nil {
 		clusterErr = err
 		return m.Run()

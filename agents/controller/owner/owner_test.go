@@ -133,3 +133,57 @@ func TestWorkloadGroupKind(t *testing.T) {
 		t.Fatal("Pod GroupKind")
 	}
 }
+
+// FuzzResolve builds owner graphs from fuzz input (owner references are
+// data any user can write, loops and lies included) and checks that
+// resolution ends, and names only the pod itself or an owner some
+// reference names; a Known workload is one the cache holds.
+func FuzzResolve(f *testing.F) {
+	f.Add([]byte{0, 1, 1, 2, 2, 0})
+	f.Add([]byte{1, 1, 1, 1, 1, 1, 1, 1})
+	f.Add([]byte{4, 0, 3, 3, 5, 2, 0, 7})
+	kinds := []struct{ api, kind string }{
+		{"apps/v1", "ReplicaSet"}, {"apps/v1", "Deployment"}, {"batch/v1", "Job"}, {"batch/v1", "CronJob"},
+		{"apps/v1", "StatefulSet"}, {"example.com/v1", "Rollout"}, {"v1", "Node"}, {"apps/v1", "DaemonSet"},
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 2 {
+			return
+		}
+		name := func(b byte) string { return "o" + string(rune('a'+b%6)) }
+		ref := func(b, c byte) metav1.OwnerReference {
+			k := kinds[int(b)%len(kinds)]
+			return ctrl(k.api, k.kind, name(c), "uid-"+name(c+b))
+		}
+		c := cache{}
+		named := map[types.UID]bool{}
+		p := pod(ref(data[0], data[1]))
+		named[p.OwnerReferences[0].UID] = true
+		for i := 2; i+3 < len(data); i += 4 {
+			k := kinds[int(data[i])%len(kinds)]
+			gk := schema.GroupKind{Group: strings.Split(k.api, "/")[0], Kind: k.kind}
+			if k.api == "v1" {
+				gk.Group = ""
+			}
+			obj := Object{UID: types.UID("uid-" + name(data[i+1]+data[i])), Owners: []metav1.OwnerReference{ref(data[i+2], data[i+3])}}
+			c[key(gk, "shop", name(data[i+1]))] = obj
+			named[obj.Owners[0].UID] = true
+		}
+		got := Resolve(p, c)
+		w := got.Workload
+		if w.UID == p.UID {
+			if w.Kind != "Pod" || got.Known {
+				t.Fatalf("self workload %+v", got)
+			}
+			return
+		}
+		if !named[w.UID] {
+			t.Fatalf("workload %+v is named by no reference", w)
+		}
+		if got.Known {
+			if o, ok := c.Get(w.GroupKind(), w.Namespace, w.Name); !ok || o.UID != w.UID {
+				t.Fatalf("known workload %+v is not in the cache", w)
+			}
+		}
+	})
+}
