@@ -61,32 +61,58 @@ func batchSize(req *runwatchv1.ReportInventoryRequest) int {
 	return len(req.Nodes) + len(req.Namespaces) + len(req.Workloads) + len(req.Pods) + len(req.Deleted)
 }
 
-// snapshot builds a full snapshot of the caches, split into chunks of at
-// most max objects. It starts over: what was sent before no longer counts.
-func (r *reporter) snapshot(max int) []*runwatchv1.ReportInventoryRequest {
+// snapshot streams a full snapshot of the caches to send, in chunks of
+// at most max objects; last is set on the final chunk. It starts over: what
+// was sent before no longer counts. Only one chunk is held at a time, so a
+// large cluster's snapshot costs the memory of one chunk, not of the
+// cluster.
+//
+// Workloads go before the pods that name them: pods are resolved first,
+// which yields the derived workloads, and reported last, as resolved then.
+// The snapshot enqueues nothing; what changes meanwhile is pending already,
+// and its delta follows the snapshot.
+func (r *reporter) snapshot(max int, send func(req *runwatchv1.ReportInventoryRequest, last bool) error) (objects int, err error) {
 	r.reset()
-	var all []proto.Message
-	var keys []key
-	add := func(k key, m proto.Message) {
-		keys = append(keys, k)
-		all = append(all, m)
+	cur := &runwatchv1.ReportInventoryRequest{}
+	add := func(k key, m proto.Message) error {
+		if batchSize(cur) >= max {
+			if err := send(cur, false); err != nil {
+				return err
+			}
+			cur = &runwatchv1.ReportInventoryRequest{}
+		}
+		r.sent[k] = hash(m)
+		objects++
+		switch m := m.(type) {
+		case *runwatchv1.NodeInfo:
+			cur.Nodes = append(cur.Nodes, m)
+		case *runwatchv1.NamespaceInfo:
+			cur.Namespaces = append(cur.Namespaces, m)
+		case *runwatchv1.WorkloadInfo:
+			cur.Workloads = append(cur.Workloads, m)
+		case *runwatchv1.PodInfo:
+			cur.Pods = append(cur.Pods, m)
+		}
+		return nil
+	}
+	pods := sortedList(r.w.pods)
+	resolved := make([]owner.Result, len(pods))
+	for i, obj := range pods {
+		p := obj.(*corev1.Pod)
+		resolved[i] = owner.Resolve(p, r.w)
+		r.track(p, resolved[i], false)
 	}
 	for _, obj := range sortedList(r.w.nodes) {
 		n := obj.(*corev1.Node)
-		add(key{kind: kindNode, name: n.Name}, inventory.Node(n))
+		if err := add(key{kind: kindNode, name: n.Name}, inventory.Node(n)); err != nil {
+			return objects, err
+		}
 	}
 	for _, obj := range sortedList(r.w.nss) {
 		ns := obj.(*corev1.Namespace)
-		add(key{kind: kindNamespace, name: ns.Name}, inventory.Namespace(ns))
-	}
-	var pods []proto.Message
-	var podKeys []key
-	for _, obj := range sortedList(r.w.pods) {
-		p := obj.(*corev1.Pod)
-		info, res := r.pod(p)
-		r.track(p, res, false)
-		podKeys = append(podKeys, key{kind: kindPod, namespace: p.Namespace, name: p.Name, uid: p.UID})
-		pods = append(pods, info)
+		if err := add(key{kind: kindNamespace, name: ns.Name}, inventory.Namespace(ns)); err != nil {
+			return objects, err
+		}
 	}
 	for _, k := range r.w.kinds {
 		if k.gk == owner.Pod || k.gk == owner.Node || k.gk == namespaceGK {
@@ -101,7 +127,9 @@ func (r *reporter) snapshot(max int) []*runwatchv1.ReportInventoryRequest {
 			if err != nil {
 				continue
 			}
-			add(workloadKey(k.gk, m), info)
+			if err := add(workloadKey(k.gk, m), info); err != nil {
+				return objects, err
+			}
 		}
 	}
 	derived := make([]*derivedWorkload, 0, len(r.derived))
@@ -110,32 +138,18 @@ func (r *reporter) snapshot(max int) []*runwatchv1.ReportInventoryRequest {
 	}
 	sort.Slice(derived, func(i, j int) bool { return derived[i].key.uid < derived[j].key.uid })
 	for _, d := range derived {
-		add(d.key, d.info)
-	}
-	keys = append(keys, podKeys...)
-	all = append(all, pods...)
-
-	var chunks []*runwatchv1.ReportInventoryRequest
-	cur := &runwatchv1.ReportInventoryRequest{}
-	for i, m := range all {
-		if batchSize(cur) >= max {
-			chunks = append(chunks, cur)
-			cur = &runwatchv1.ReportInventoryRequest{}
-		}
-		r.sent[keys[i]] = hash(m)
-		switch m := m.(type) {
-		case *runwatchv1.NodeInfo:
-			cur.Nodes = append(cur.Nodes, m)
-		case *runwatchv1.NamespaceInfo:
-			cur.Namespaces = append(cur.Namespaces, m)
-		case *runwatchv1.WorkloadInfo:
-			cur.Workloads = append(cur.Workloads, m)
-		case *runwatchv1.PodInfo:
-			cur.Pods = append(cur.Pods, m)
+		if err := add(d.key, d.info); err != nil {
+			return objects, err
 		}
 	}
-	chunks = append(chunks, cur)
-	return chunks
+	for i, obj := range pods {
+		p := obj.(*corev1.Pod)
+		info := r.convert(p, resolved[i])
+		if err := add(key{kind: kindPod, namespace: p.Namespace, name: p.Name, uid: p.UID}, info); err != nil {
+			return objects, err
+		}
+	}
+	return objects, send(cur, true)
 }
 
 // delta builds one batch of at most max objects from the pending keys.
@@ -217,15 +231,20 @@ func (r *reporter) apply(req *runwatchv1.ReportInventoryRequest, k key) {
 	}
 }
 
-// pod resolves and converts a pod, logging what could not be parsed.
+// pod resolves and converts a pod.
 func (r *reporter) pod(p *corev1.Pod) (*runwatchv1.PodInfo, owner.Result) {
 	res := owner.Resolve(p, r.w)
+	return r.convert(p, res), res
+}
+
+// convert converts a resolved pod, logging what could not be parsed.
+func (r *reporter) convert(p *corev1.Pod, res owner.Result) *runwatchv1.PodInfo {
 	info, warnings := inventory.Pod(p, res)
 	for _, w := range warnings {
 		r.log.Warn("pod status not understood; the field is reported empty",
 			"pod", p.Namespace+"/"+p.Name, "container", w.Container, "err", w.Message)
 	}
-	return info, res
+	return info
 }
 
 // track counts a pod for its derived workload, if its workload is one, and

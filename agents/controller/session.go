@@ -146,25 +146,26 @@ func (c *Controller) clusterUID() (string, error) {
 func (c *Controller) sendSnapshot(ctx context.Context, rep *reporter, max int) error {
 	start := time.Now()
 	c.pending.Reset()
-	chunks := rep.snapshot(max)
 	id := transport.NewBatchID()
-	objects := 0
-	for i, req := range chunks {
+	chunks := 0
+	objects, err := rep.snapshot(max, func(req *runwatchv1.ReportInventoryRequest, last bool) error {
+		chunks++
 		req.BatchId = transport.NewBatchID()
 		req.SnapshotId = id
-		req.SnapshotComplete = i == len(chunks)-1
+		req.SnapshotComplete = last
 		if _, err := call(ctx, c, "ReportInventory", c.platform.ReportInventory, req); err != nil {
-			return fmt.Errorf("snapshot chunk %d of %d: %w", i+1, len(chunks), err)
+			return fmt.Errorf("snapshot chunk %d: %w", chunks, err)
 		}
-		n := batchSize(req)
-		objects += n
 		c.m.batches.WithLabelValues("snapshot").Inc()
-		c.m.objects.WithLabelValues("snapshot").Add(float64(n))
-		chunks[i] = nil // let the sent chunk be collected
+		c.m.objects.WithLabelValues("snapshot").Add(float64(batchSize(req)))
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	c.m.snapshots.Inc()
 	c.m.lastSnapshot.SetToCurrentTime()
-	c.log.Info("snapshot sent", "snapshot_id", id, "objects", objects, "chunks", len(chunks), "took", time.Since(start).Round(time.Millisecond))
+	c.log.Info("snapshot sent", "snapshot_id", id, "objects", objects, "chunks", chunks, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
