@@ -214,6 +214,25 @@ func startPlatform(tb testing.TB, dataDir, addr string) *platform {
 	return pl
 }
 
+// rpcSeconds sums the platform's runwatch_rpc_duration_seconds for a
+// procedure, from its /metrics.
+func (p *platform) rpcSeconds(procedure string) (float64, error) {
+	resp, err := http.Get(p.url + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	prefix := `runwatch_rpc_duration_seconds_sum{procedure="` + procedure + `"}`
+	for sc.Scan() {
+		if line := sc.Text(); strings.HasPrefix(line, prefix) {
+			return strconv.ParseFloat(strings.TrimSpace(strings.TrimPrefix(line, prefix)), 64)
+		}
+	}
+	return 0, fmt.Errorf("no %s in the platform's metrics", prefix)
+}
+
 func h2c() *http.Client {
 	tr := &http.Transport{}
 	tr.Protocols = new(http.Protocols)
