@@ -92,6 +92,13 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 	if _, err := kube.CoreV1().Nodes().Create(ctx, kubetest.FakeNode(node), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := kube.CoreV1().Nodes().Create(ctx, kubetest.FakeNode("e2e-spare"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kube.AppsV1().Deployments(space).Create(ctx,
+		kubetest.Deployment(space, "worker", 1, node, map[string]string{"worker": "ghcr.io/shop/worker@" + digestB}), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	dep, err := kube.AppsV1().Deployments(space).Create(ctx,
 		kubetest.Deployment(space, "web", 3, node, map[string]string{"web": "docker.io/library/nginx@" + digestA}), metav1.CreateOptions{})
 	if err != nil {
@@ -117,6 +124,7 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitRunning(t, kube, space, "app=web", 3, time.Minute)
+	waitRunning(t, kube, space, "app=worker", 1, time.Minute)
 
 	dir := t.TempDir()
 	pl := startPlatform(t, dir, "")
@@ -145,6 +153,9 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 				tool = ctr
 			case ctr.Name == "odd":
 				odd = ctr
+			case ctr.Name == "worker":
+			default:
+				return fmt.Errorf("unexpected container %v", ctr)
 			}
 		}
 		if web != 3 || tool == nil || odd == nil {
@@ -191,14 +202,58 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 	var names []string
 	for _, w := range workloads.Msg.Workloads {
 		names = append(names, w.Kind+"/"+w.Name)
-		if w.Kind == "Deployment" && (w.Pods != 3 || w.DesiredReplicas != 3 || len(w.Images) != 1 || w.Images[0] != digestA) {
+		if w.Name == "web" && (w.Pods != 3 || w.DesiredReplicas != 3 || len(w.Images) != 1 || w.Images[0] != digestA) {
 			t.Errorf("Deployment workload = %v", w)
 		}
 	}
 	sort.Strings(names)
-	if strings.Join(names, ",") != "Deployment/web,Pod/tool" {
+	if strings.Join(names, ",") != "Deployment/web,Deployment/worker,Pod/tool" {
 		t.Errorf("workloads = %v", names)
 	}
+
+	// A deleted node and a deleted Deployment are gone from what runs now.
+	eventually(t, 10*time.Second, "the spare node listed", func() error {
+		nodes, err := inv.ListNodes(ctx, connect.NewRequest(&runwatchv1.ListNodesRequest{Filter: &runwatchv1.Filter{Cluster: "e2e", Node: "e2e-spare", Window: runwatchv1.TimeWindow_TIME_WINDOW_NOW}}))
+		if err != nil || len(nodes.Msg.Nodes) != 1 {
+			return fmt.Errorf("%v, %v", nodes, err)
+		}
+		return nil
+	})
+	if err := kube.CoreV1().Nodes().Delete(ctx, "e2e-spare", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	background := metav1.DeletePropagationBackground
+	if err := kube.AppsV1().Deployments(space).Delete(ctx, "worker", metav1.DeleteOptions{PropagationPolicy: &background}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "the deleted node and Deployment gone", func() error {
+		nodes, err := inv.ListNodes(ctx, connect.NewRequest(&runwatchv1.ListNodesRequest{Filter: &runwatchv1.Filter{Cluster: "e2e", Window: runwatchv1.TimeWindow_TIME_WINDOW_NOW}}))
+		if err != nil {
+			return err
+		}
+		for _, n := range nodes.Msg.Nodes {
+			if n.Name == "e2e-spare" {
+				return fmt.Errorf("node e2e-spare still listed as running: %v", n)
+			}
+		}
+		ws, err := inv.ListWorkloads(ctx, connect.NewRequest(&runwatchv1.ListWorkloadsRequest{Filter: now}))
+		if err != nil {
+			return err
+		}
+		for _, w := range ws.Msg.Workloads {
+			if w.Name == "worker" {
+				return fmt.Errorf("workload worker still listed as running: %v", w)
+			}
+		}
+		got, err := containers(ctx, inv, &runwatchv1.Filter{Namespace: space, Workload: "worker", Window: runwatchv1.TimeWindow_TIME_WINDOW_NOW})
+		if err != nil {
+			return err
+		}
+		if len(got) != 0 {
+			return fmt.Errorf("%d worker containers still running", len(got))
+		}
+		return nil
+	})
 
 	// A rollout to a new digest shows, and the old pods are gone.
 	dep, err = kube.AppsV1().Deployments(space).Get(ctx, "web", metav1.GetOptions{})
