@@ -6,6 +6,7 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/runwatch/runwatch/domain"
 	"github.com/runwatch/runwatch/domain/inventory"
 	"github.com/runwatch/runwatch/domain/runtime"
 	"github.com/runwatch/runwatch/ports"
@@ -26,6 +27,7 @@ var (
 )
 
 func (h *ingestHandler) fail(ctx context.Context, procedure string, err error) error {
+	h.metrics.ingestRefused(err)
 	return toConnect(ctx, h.log, procedure, err)
 }
 
@@ -48,7 +50,8 @@ func (h *ingestHandler) ReportInventory(ctx context.Context, req *connect.Reques
 		return nil, h.fail(ctx, req.Spec().Procedure, err)
 	}
 	h.metrics.batch("inventory", res.Duplicate, res.Applied)
-	return connect.NewResponse(&v1.ReportInventoryResponse{Duplicate: res.Duplicate, Applied: int32(res.Applied), MarkedGone: int32(res.MarkedGone)}), nil
+	return connect.NewResponse(&v1.ReportInventoryResponse{Duplicate: res.Duplicate, Applied: int32(res.Applied), MarkedGone: int32(res.MarkedGone),
+		Rejected: rejectedPB(res.Rejected)}), nil
 }
 
 func (h *ingestHandler) Heartbeat(ctx context.Context, req *connect.Request[v1.HeartbeatRequest]) (*connect.Response[v1.HeartbeatResponse], error) {
@@ -71,7 +74,8 @@ func (h *ingestHandler) RegisterNode(ctx context.Context, req *connect.Request[v
 	}
 	h.log.InfoContext(ctx, "sensor registered", "cluster", s.Cluster.Name, "node", m.GetNodeName(), "hook_mode", m.GetHookMode().String())
 	return connect.NewResponse(&v1.RegisterNodeResponse{ClusterId: s.Cluster.ID, ClusterName: s.Cluster.Name,
-		HeartbeatInterval: dur(s.HeartbeatInterval), MaxBatchRecords: int32(s.MaxBatch)}), nil
+		HeartbeatInterval: dur(s.HeartbeatInterval), MaxBatchRecords: int32(s.MaxBatch), Restricted: s.Restricted,
+		RestrictionReason: s.RestrictionReason}), nil
 }
 
 func (h *ingestHandler) ReportRuntime(ctx context.Context, req *connect.Request[v1.ReportRuntimeRequest]) (*connect.Response[v1.ReportRuntimeResponse], error) {
@@ -82,17 +86,24 @@ func (h *ingestHandler) ReportRuntime(ctx context.Context, req *connect.Request[
 	}
 	h.metrics.batch("runtime", res.Duplicate, res.Processes+res.Files)
 	return connect.NewResponse(&v1.ReportRuntimeResponse{Duplicate: res.Duplicate, AcceptedExecutions: int32(res.Processes),
-		AcceptedFileLoads: int32(res.Files)}), nil
+		AcceptedFileLoads: int32(res.Files), Rejected: rejectedPB(res.Rejected)}), nil
 }
 
 func (h *ingestHandler) NodeHeartbeat(ctx context.Context, req *connect.Request[v1.NodeHeartbeatRequest]) (*connect.Response[v1.NodeHeartbeatResponse], error) {
 	m := req.Msg
-	every, err := h.uc.NodeHeartbeat(ctx, PrincipalFrom(ctx), runtime.Heartbeat{NodeName: m.GetNodeName(), Version: m.GetSensorVersion(),
+	r, err := h.uc.NodeHeartbeat(ctx, PrincipalFrom(ctx), runtime.Heartbeat{NodeName: m.GetNodeName(), Version: m.GetSensorVersion(),
 		Status: sensorStatuses.domain(m.GetStatus()), Message: m.GetMessage(), Mode: sensorModes.domain(m.GetMode()),
 		HookMode: hookModes.domain(m.GetHookMode()), Drops: drops(m.GetDrops()), EventsReceived: m.GetEventsReceived(),
 		SpooledRecords: m.GetSpooledRecords()})
 	if err != nil {
 		return nil, h.fail(ctx, req.Spec().Procedure, err)
 	}
-	return connect.NewResponse(&v1.NodeHeartbeatResponse{HeartbeatInterval: dur(every)}), nil
+	return connect.NewResponse(&v1.NodeHeartbeatResponse{HeartbeatInterval: dur(r.Interval), Restricted: r.Restricted,
+		RestrictionReason: r.RestrictionReason}), nil
+}
+
+func rejectedPB(rs []domain.Rejection) []*v1.RejectedRecord {
+	return mapSlice(rs, func(r domain.Rejection) *v1.RejectedRecord {
+		return &v1.RejectedRecord{Field: r.Field, Index: int32(r.Index), Reason: r.Reason}
+	})
 }

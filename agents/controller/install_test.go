@@ -29,10 +29,17 @@ import (
 
 var update = flag.Bool("update", false, "rewrite deployments/manifests from the chart")
 
-const (
-	chartDir     = "../../deployments/helm/runwatch"
-	manifestPath = "../../deployments/manifests/runwatch-controller.yaml"
-)
+const chartDir = "../../deployments/helm/runwatch"
+
+// plainManifests are the files under deployments/manifests, each the chart
+// rendered with a set of values.
+var plainManifests = []struct {
+	path, what string
+	set        []string
+}{
+	{"../../deployments/manifests/runwatch-controller.yaml", "the controller only", []string{"sensor.enabled=false"}},
+	{"../../deployments/manifests/runwatch.yaml", "the controller and the sensor DaemonSet", []string{"sensor.enabled=true"}},
+}
 
 // helmTemplate renders the chart; it returns helm's error output on failure.
 func helmTemplate(t *testing.T, release, namespace string, set ...string) ([]byte, error) {
@@ -132,20 +139,26 @@ func TestChartDryRun(t *testing.T) {
 		set   []string
 		kinds []string
 	}{
-		{"token", []string{"platform.url=https://runwatch.example.com", "platform.token=rwt_secret", "clusterName=prod"},
+		{"token", []string{"platform.url=https://runwatch.example.com", "platform.token=rwt_secret", "clusterName=prod", "sensor.enabled=false"},
 			[]string{"ClusterRole", "ClusterRoleBinding", "Deployment", "Secret", "ServiceAccount"}},
+		{"controller and sensor", []string{"platform.url=https://runwatch.example.com", "platform.token=rwt_secret", "sensor.enabled=true",
+			"platform.tls.caBundle=-----BEGIN CERTIFICATE-----", "platform.tls.clientCertSecret=my-client-cert"},
+			[]string{"ClusterRole", "ClusterRole", "ClusterRoleBinding", "ClusterRoleBinding", "DaemonSet", "Deployment", "Secret", "Secret", "ServiceAccount", "ServiceAccount"}},
+		{"sensor only, with its own token Secret", []string{"platform.url=https://runwatch.example.com", "controller.enabled=false",
+			"sensor.enabled=true", "sensor.platform.tokenSecret=sensor-token"},
+			[]string{"ClusterRole", "ClusterRoleBinding", "DaemonSet", "ServiceAccount"}},
 		{"existing secret, CA bundle, client certificate", []string{"platform.url=https://runwatch.example.com",
 			"platform.existingSecret=my-token", "platform.existingSecretKey=value", "platform.tls.caBundle=-----BEGIN CERTIFICATE-----",
-			"platform.tls.clientCertSecret=my-client-cert", "clusterId=cluster-42"},
+			"platform.tls.clientCertSecret=my-client-cert", "clusterId=cluster-42", "sensor.enabled=false"},
 			[]string{"ClusterRole", "ClusterRoleBinding", "Deployment", "Secret", "ServiceAccount"}},
 		{"CA secret, no service account, scheduling, resources", []string{"platform.url=http://runwatch.lab:8080",
 			"platform.token=t", "platform.tls.caSecret=my-ca", "platform.tls.insecureSkipVerify=true",
 			"controller.serviceAccount.create=false", "controller.serviceAccount.name=existing-sa",
 			"controller.nodeSelector.kubernetes\\.io/os=linux", "controller.tolerations[0].operator=Exists",
 			"controller.resources.limits.memory=512Mi", "controller.extraArgs[0]=--max-pending=5000",
-			"controller.logLevel=debug", "imagePullSecrets[0].name=regcred"},
+			"controller.logLevel=debug", "imagePullSecrets[0].name=regcred", "sensor.enabled=false"},
 			[]string{"ClusterRole", "ClusterRoleBinding", "Deployment", "Secret"}},
-		{"controller disabled", []string{"platform.url=https://runwatch.example.com", "platform.token=t", "controller.enabled=false"},
+		{"controller disabled", []string{"platform.url=https://runwatch.example.com", "platform.token=t", "controller.enabled=false", "sensor.enabled=false"},
 			[]string{"Secret"}},
 	}
 	for i, tc := range cases {
@@ -177,7 +190,7 @@ func TestChartRejectsIncompleteValues(t *testing.T) {
 		set  []string
 		want string
 	}{
-		{nil, "platform.url is required"},
+		{nil, "platform.url"},
 		{[]string{"platform.url=runwatch.example.com", "platform.token=t"}, "must start with https://"},
 		{[]string{"platform.url=https://runwatch.example.com"}, "a registration token is required"},
 		{[]string{"platform.url=https://runwatch.example.com", "platform.token=t", "platform.existingSecret=s"}, "not both"},
@@ -189,23 +202,24 @@ func TestChartRejectsIncompleteValues(t *testing.T) {
 	}
 }
 
-// renderPlainManifests renders deployments/manifests/runwatch-controller.yaml:
-// the chart for the namespace "runwatch", reading the token from a Secret
-// the user creates, behind a Namespace.
-func renderPlainManifests(t *testing.T) []byte {
-	out, err := helmTemplate(t, "runwatch", "runwatch",
-		"platform.url=https://runwatch.example.com", "platform.existingSecret=runwatch-registration")
+// renderPlainManifests renders one of deployments/manifests: the chart
+// for the namespace "runwatch", reading the token from a Secret the user
+// creates, behind a Namespace.
+func renderPlainManifests(t *testing.T, file, what string, set []string) []byte {
+	set = append([]string{"platform.url=https://runwatch.example.com", "platform.existingSecret=runwatch-registration"}, set...)
+	out, err := helmTemplate(t, "runwatch", "runwatch", set...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	header := `# Runwatch controller: plain manifests, rendered from deployments/helm/runwatch
-# (regenerate with ./task generate:manifests; a test fails when they differ).
+	header := `# Runwatch: ` + what + `. Plain manifests rendered from
+# deployments/helm/runwatch (regenerate with ./task generate:manifests; a
+# test fails when they differ from the chart).
 #
 #   1. Set the platform URL (RUNWATCH_PLATFORM below) to yours.
-#   2. kubectl apply -f runwatch-controller.yaml
+#   2. kubectl apply -f ` + file + `
 #   3. kubectl -n runwatch create secret generic runwatch-registration \
 #        --from-literal=token=<the cluster's registration token>
-#      (the controller's pod starts once the Secret exists)
+#      (the agents' pods start once the Secret exists)
 apiVersion: v1
 kind: Namespace
 metadata:
@@ -220,32 +234,34 @@ metadata:
 // renders, and the API server accepts them.
 func TestPlainManifests(t *testing.T) {
 	kube := needCluster(t).Client()
-	want := renderPlainManifests(t)
-	if *update {
-		if err := os.WriteFile(manifestPath, want, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile(manifestPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs from the chart's rendering: run ./task generate:manifests", manifestPath)
-	}
 	a := newApplier(t)
-	objs := decodeYAML(t, got)
-	if objs[0].GetKind() != "Namespace" {
-		t.Fatalf("the manifests start with %s, want the Namespace", objs[0].GetKind())
-	}
-	if _, err := kube.CoreV1().Namespaces().Get(ctx(t), "runwatch", metav1.GetOptions{}); err != nil {
-		if err := a.create(ctx(t), objs[0], false); err != nil {
+	for _, m := range plainManifests {
+		want := renderPlainManifests(t, filepath.Base(m.path), m.what, m.set)
+		if *update {
+			if err := os.WriteFile(m.path, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := os.ReadFile(m.path)
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	for _, o := range objs[1:] {
-		if err := a.create(ctx(t), o, true); err != nil {
-			t.Errorf("the API server rejects %s %s: %v", o.GetKind(), o.GetName(), err)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s differs from the chart's rendering: run ./task generate:manifests", m.path)
+		}
+		objs := decodeYAML(t, got)
+		if objs[0].GetKind() != "Namespace" {
+			t.Fatalf("%s starts with %s, want the Namespace", m.path, objs[0].GetKind())
+		}
+		if _, err := kube.CoreV1().Namespaces().Get(ctx(t), "runwatch", metav1.GetOptions{}); err != nil {
+			if err := a.create(ctx(t), objs[0], false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, o := range objs[1:] {
+			if err := a.create(ctx(t), o, true); err != nil {
+				t.Errorf("the API server rejects %s %s of %s: %v", o.GetKind(), o.GetName(), m.path, err)
+			}
 		}
 	}
 }
@@ -258,7 +274,7 @@ func TestChartRBACSuffices(t *testing.T) {
 	kube := c.Client()
 	space := ns(t, "rbac")
 	mustCreateNamespace(t, kube, space)
-	out, err := helmTemplate(t, space, space, "platform.url=https://runwatch.example.com", "platform.token=t")
+	out, err := helmTemplate(t, space, space, "platform.url=https://runwatch.example.com", "platform.token=t", "sensor.enabled=false")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,9 @@ app.kubernetes.io/component: controller
 {{- if not (or (hasPrefix "https://" .Values.platform.url) (hasPrefix "http://" .Values.platform.url)) -}}
 {{- fail (printf "platform.url %q must start with https:// (or http:// for a lab)" .Values.platform.url) -}}
 {{- end -}}
-{{- if and (not .Values.platform.token) (not .Values.platform.existingSecret) -}}
+{{- $sensorOwnSecret := and .Values.sensor.enabled .Values.sensor.platform.tokenSecret -}}
+{{- $needToken := or .Values.controller.enabled (and .Values.sensor.enabled (not $sensorOwnSecret)) -}}
+{{- if and $needToken (not .Values.platform.token) (not .Values.platform.existingSecret) -}}
 {{- fail "a registration token is required: set platform.token, or platform.existingSecret to a Secret holding it" -}}
 {{- end -}}
 {{- if and .Values.platform.token .Values.platform.existingSecret -}}

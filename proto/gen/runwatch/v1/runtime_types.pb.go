@@ -274,6 +274,8 @@ const (
 	SensorStatus_SENSOR_STATUS_DISABLED SensorStatus = 5
 	// The node is over the sensor entitlement; its reports are refused.
 	SensorStatus_SENSOR_STATUS_RESTRICTED SensorStatus = 6
+	// The sensor stopped cleanly; the node is no longer in operation.
+	SensorStatus_SENSOR_STATUS_STOPPED SensorStatus = 7
 )
 
 // Enum value maps for SensorStatus.
@@ -286,6 +288,7 @@ var (
 		4: "SENSOR_STATUS_FAILED",
 		5: "SENSOR_STATUS_DISABLED",
 		6: "SENSOR_STATUS_RESTRICTED",
+		7: "SENSOR_STATUS_STOPPED",
 	}
 	SensorStatus_value = map[string]int32{
 		"SENSOR_STATUS_UNSPECIFIED":   0,
@@ -295,6 +298,7 @@ var (
 		"SENSOR_STATUS_FAILED":        4,
 		"SENSOR_STATUS_DISABLED":      5,
 		"SENSOR_STATUS_RESTRICTED":    6,
+		"SENSOR_STATUS_STOPPED":       7,
 	}
 )
 
@@ -772,8 +776,10 @@ type DropCounters struct {
 	DedupOverflow uint64 `protobuf:"varint,4,opt,name=dedup_overflow,json=dedupOverflow,proto3" json:"dedup_overflow,omitempty"`
 	// Events filtered in the kernel on purpose (not a loss, reported for scale).
 	FilteredInKernel uint64 `protobuf:"varint,5,opt,name=filtered_in_kernel,json=filteredInKernel,proto3" json:"filtered_in_kernel,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Records the platform rejected for what they held (see RejectedRecord).
+	RejectedByPlatform uint64 `protobuf:"varint,6,opt,name=rejected_by_platform,json=rejectedByPlatform,proto3" json:"rejected_by_platform,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *DropCounters) Reset() {
@@ -841,6 +847,77 @@ func (x *DropCounters) GetFilteredInKernel() uint64 {
 	return 0
 }
 
+func (x *DropCounters) GetRejectedByPlatform() uint64 {
+	if x != nil {
+		return x.RejectedByPlatform
+	}
+	return 0
+}
+
+// RejectedRecord is one record of a batch the platform refused for what it
+// holds; the rest of the batch was applied.
+type RejectedRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The list the record was in ("executions", "file_loads", "pods", ...).
+	Field string `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
+	// Its index in that list, as sent.
+	Index         int32  `protobuf:"varint,2,opt,name=index,proto3" json:"index,omitempty"`
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RejectedRecord) Reset() {
+	*x = RejectedRecord{}
+	mi := &file_runwatch_v1_runtime_types_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RejectedRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RejectedRecord) ProtoMessage() {}
+
+func (x *RejectedRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_runtime_types_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RejectedRecord.ProtoReflect.Descriptor instead.
+func (*RejectedRecord) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_runtime_types_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RejectedRecord) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *RejectedRecord) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *RejectedRecord) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_runwatch_v1_runtime_types_proto protoreflect.FileDescriptor
 
 const file_runwatch_v1_runtime_types_proto_rawDesc = "" +
@@ -885,7 +962,7 @@ const file_runwatch_v1_runtime_types_proto_rawDesc = "" +
 	"\x05count\x18\t \x01(\x04R\x05count\x12\x14\n" +
 	"\x05drift\x18\n" +
 	" \x01(\bR\x05drift\x12+\n" +
-	"\x11unresolved_reason\x18\v \x01(\tR\x10unresolvedReason\"\xc8\x01\n" +
+	"\x11unresolved_reason\x18\v \x01(\tR\x10unresolvedReason\"\xfa\x01\n" +
 	"\fDropCounters\x12\x1f\n" +
 	"\vring_buffer\x18\x01 \x01(\x04R\n" +
 	"ringBuffer\x12\x1d\n" +
@@ -893,7 +970,12 @@ const file_runwatch_v1_runtime_types_proto_rawDesc = "" +
 	"spool_full\x18\x02 \x01(\x04R\tspoolFull\x12#\n" +
 	"\rdecode_errors\x18\x03 \x01(\x04R\fdecodeErrors\x12%\n" +
 	"\x0ededup_overflow\x18\x04 \x01(\x04R\rdedupOverflow\x12,\n" +
-	"\x12filtered_in_kernel\x18\x05 \x01(\x04R\x10filteredInKernel*\xea\x01\n" +
+	"\x12filtered_in_kernel\x18\x05 \x01(\x04R\x10filteredInKernel\x120\n" +
+	"\x14rejected_by_platform\x18\x06 \x01(\x04R\x12rejectedByPlatform\"T\n" +
+	"\x0eRejectedRecord\x12\x14\n" +
+	"\x05field\x18\x01 \x01(\tR\x05field\x12\x14\n" +
+	"\x05index\x18\x02 \x01(\x05R\x05index\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason*\xea\x01\n" +
 	"\x10ContainerRuntime\x12!\n" +
 	"\x1dCONTAINER_RUNTIME_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16CONTAINER_RUNTIME_HOST\x10\x01\x12 \n" +
@@ -918,7 +1000,7 @@ const file_runwatch_v1_runtime_types_proto_rawDesc = "" +
 	"\x15HOOK_MODE_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rHOOK_MODE_LSM\x10\x01\x12\x14\n" +
 	"\x10HOOK_MODE_FENTRY\x10\x02\x12\x18\n" +
-	"\x14HOOK_MODE_TRACEPOINT\x10\x03*\xd9\x01\n" +
+	"\x14HOOK_MODE_TRACEPOINT\x10\x03*\xf4\x01\n" +
 	"\fSensorStatus\x12\x1d\n" +
 	"\x19SENSOR_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bSENSOR_STATUS_NOT_INSTALLED\x10\x01\x12\x19\n" +
@@ -926,7 +1008,8 @@ const file_runwatch_v1_runtime_types_proto_rawDesc = "" +
 	"\x16SENSOR_STATUS_DEGRADED\x10\x03\x12\x18\n" +
 	"\x14SENSOR_STATUS_FAILED\x10\x04\x12\x1a\n" +
 	"\x16SENSOR_STATUS_DISABLED\x10\x05\x12\x1c\n" +
-	"\x18SENSOR_STATUS_RESTRICTED\x10\x06*\xbf\x01\n" +
+	"\x18SENSOR_STATUS_RESTRICTED\x10\x06\x12\x19\n" +
+	"\x15SENSOR_STATUS_STOPPED\x10\a*\xbf\x01\n" +
 	"\x10ControllerStatus\x12!\n" +
 	"\x1dCONTROLLER_STATUS_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fCONTROLLER_STATUS_NOT_CONNECTED\x10\x01\x12\x1f\n" +
@@ -947,7 +1030,7 @@ func file_runwatch_v1_runtime_types_proto_rawDescGZIP() []byte {
 }
 
 var file_runwatch_v1_runtime_types_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_runwatch_v1_runtime_types_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_runwatch_v1_runtime_types_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_runwatch_v1_runtime_types_proto_goTypes = []any{
 	(ContainerRuntime)(0),         // 0: runwatch.v1.ContainerRuntime
 	(FileKind)(0),                 // 1: runwatch.v1.FileKind
@@ -959,17 +1042,18 @@ var file_runwatch_v1_runtime_types_proto_goTypes = []any{
 	(*ProcessExecution)(nil),      // 7: runwatch.v1.ProcessExecution
 	(*FileLoad)(nil),              // 8: runwatch.v1.FileLoad
 	(*DropCounters)(nil),          // 9: runwatch.v1.DropCounters
-	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
+	(*RejectedRecord)(nil),        // 10: runwatch.v1.RejectedRecord
+	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
 }
 var file_runwatch_v1_runtime_types_proto_depIdxs = []int32{
 	0,  // 0: runwatch.v1.ContainerRef.runtime:type_name -> runwatch.v1.ContainerRuntime
 	6,  // 1: runwatch.v1.ProcessExecution.container:type_name -> runwatch.v1.ContainerRef
-	10, // 2: runwatch.v1.ProcessExecution.first_seen:type_name -> google.protobuf.Timestamp
-	10, // 3: runwatch.v1.ProcessExecution.last_seen:type_name -> google.protobuf.Timestamp
+	11, // 2: runwatch.v1.ProcessExecution.first_seen:type_name -> google.protobuf.Timestamp
+	11, // 3: runwatch.v1.ProcessExecution.last_seen:type_name -> google.protobuf.Timestamp
 	6,  // 4: runwatch.v1.FileLoad.container:type_name -> runwatch.v1.ContainerRef
 	1,  // 5: runwatch.v1.FileLoad.kind:type_name -> runwatch.v1.FileKind
-	10, // 6: runwatch.v1.FileLoad.first_seen:type_name -> google.protobuf.Timestamp
-	10, // 7: runwatch.v1.FileLoad.last_seen:type_name -> google.protobuf.Timestamp
+	11, // 6: runwatch.v1.FileLoad.first_seen:type_name -> google.protobuf.Timestamp
+	11, // 7: runwatch.v1.FileLoad.last_seen:type_name -> google.protobuf.Timestamp
 	8,  // [8:8] is the sub-list for method output_type
 	8,  // [8:8] is the sub-list for method input_type
 	8,  // [8:8] is the sub-list for extension type_name
@@ -988,7 +1072,7 @@ func file_runwatch_v1_runtime_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_runwatch_v1_runtime_types_proto_rawDesc), len(file_runwatch_v1_runtime_types_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
