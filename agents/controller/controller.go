@@ -122,6 +122,9 @@ func (c *Controller) Run(ctx context.Context) error {
 	c.w.factory.Start(ctx.Done())
 	defer c.w.factory.Shutdown()
 	if err := c.waitForCaches(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before the caches were filled
+		}
 		return err
 	}
 	c.setSynced()
@@ -238,6 +241,9 @@ func (c *Controller) Ready() error {
 	defer c.mu.Unlock()
 	switch {
 	case !c.synced:
+		if msg := c.degradedMessage(); msg != "" {
+			return errors.New("informer caches not synced yet: " + msg)
+		}
 		return errors.New("informer caches not synced yet")
 	case !c.connected && c.lastErr != nil:
 		return fmt.Errorf("not connected to the platform: %w", c.lastErr)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -371,5 +372,51 @@ func TestDegradedWithoutReplicaSets(t *testing.T) {
 	}
 	if p != nil && p.Containers[0].ImageDigest != digestA {
 		t.Errorf("digest = %q", p.Containers[0].ImageDigest)
+	}
+}
+
+// TestNoSnapshotWithoutPods: when RBAC denies pods, the controller must not
+// send a snapshot (it would mark every container gone); it stays unready
+// and says why.
+func TestNoSnapshotWithoutPods(t *testing.T) {
+	c := needCluster(t)
+	kube := c.Client()
+	space := ns(t, "nopods")
+	mustCreateNamespace(t, kube, space)
+	name := space + "-reader"
+	if _, err := kube.CoreV1().ServiceAccounts(space).Create(ctx(t), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	read := []string{"get", "list", "watch"}
+	if _, err := kube.RbacV1().ClusterRoles().Create(ctx(t), &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"nodes", "namespaces"}, Verbs: read},
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments", "replicasets", "statefulsets", "daemonsets"}, Verbs: read},
+		{APIGroups: []string{"batch"}, Resources: []string{"jobs", "cronjobs"}, Verbs: read},
+	}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kube.RbacV1().ClusterRoleBindings().Create(ctx(t), &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: space}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	token, err := c.ServiceAccountToken(ctx(t), space, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := newRecorder(t, "tok")
+	run := startController(t, rec, "tok", Config{SyncTimeout: time.Second}, c.RESTConfigFor(token))
+	eventually(t, 10*time.Second, "unready, naming pods", func() error {
+		err := run.ctl.Ready()
+		if err == nil || !strings.Contains(err.Error(), "cannot watch pods") {
+			return fmt.Errorf("Ready() = %v", err)
+		}
+		return nil
+	})
+	time.Sleep(2 * time.Second)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.calls != 0 {
+		t.Errorf("%d calls to the platform while pods cannot be listed; want none", rec.calls)
 	}
 }
