@@ -357,4 +357,34 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 	if err := ctl.stop(); err != nil {
 		t.Errorf("controller exit on SIGTERM: %v\n%s", err, tailFile(ctl.log))
 	}
+
+	// What changes while no controller runs reaches the platform only
+	// through the next controller's snapshot: the platform must mark gone
+	// what that snapshot no longer holds.
+	dep, err = kube.AppsV1().Deployments(space).Get(ctx, "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	two := int32(2)
+	dep.Spec.Replicas = &two
+	if _, err := kube.AppsV1().Deployments(space).Update(ctx, dep, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitRunning(t, kube, space, "app=web", 2, time.Minute)
+	dir2 := t.TempDir()
+	ctl2 := startController(t, dir2, pl2.url, token, "e2e-cluster")
+	waitReady(t, ctl2.proc, ctl2.health+"/readyz", 60*time.Second)
+	eventually(t, 30*time.Second, "the snapshot of a new controller reconciled", func() error {
+		got, err := containers(ctx, inv, now)
+		if err != nil {
+			return err
+		}
+		if len(got) != 2 {
+			return fmt.Errorf("%d containers run, want 2", len(got))
+		}
+		return nil
+	})
+	if err := ctl2.stop(); err != nil {
+		t.Errorf("controller exit on SIGTERM: %v", err)
+	}
 }
