@@ -131,11 +131,15 @@ func (c *Controller) Run(ctx context.Context) error {
 
 	backoff := transport.Backoff{Min: time.Second, Max: time.Minute}
 	for {
+		start := time.Now()
 		established, err := c.session(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if established {
+		// Start the backoff over only after a session that lasted: one that
+		// fails right after its snapshot (say, every heartbeat is refused)
+		// must not turn into a snapshot every second.
+		if established && time.Since(start) > time.Minute {
 			backoff.Reset()
 		}
 		c.setLastErr(err)

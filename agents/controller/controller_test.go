@@ -417,9 +417,12 @@ func TestOutageLosesNothing(t *testing.T) {
 		}
 		return false
 	})
-	if run.ctl.Ready() == nil {
-		t.Error("Ready() while the platform is down")
-	}
+	eventually(t, 5*time.Second, "unready while the platform is down", func() error {
+		if run.ctl.Ready() == nil {
+			return errors.New("ready")
+		}
+		return nil
+	})
 
 	rec.setFail(nil)
 	rec.waitFor(t, 90*time.Second, "a new snapshot with the scaled deployment", func() bool {
@@ -459,9 +462,12 @@ func TestRejectedTokenAndSlowPlatform(t *testing.T) {
 	rec.waitFor(t, 30*time.Second, "timed out calls", func() bool {
 		return testutil.ToFloat64(run.ctl.m.sendErrors.WithLabelValues("RegisterCluster", connect.CodeDeadlineExceeded.String())) >= 2
 	})
-	if run.ctl.Ready() == nil {
-		t.Error("Ready() while every call times out")
-	}
+	eventually(t, 5*time.Second, "unready while every call times out", func() error {
+		if run.ctl.Ready() == nil {
+			return errors.New("ready")
+		}
+		return nil
+	})
 	rec.setDelay(0)
 	rec.waitFor(t, 90*time.Second, "a snapshot once the platform answers in time", func() bool { return rec.snapshots() == 1 })
 }
@@ -505,8 +511,10 @@ func TestChangesCoalesce(t *testing.T) {
 		}
 	}
 	rec.mu.Unlock()
-	if upserts != 1 {
-		t.Errorf("20 changes reported in %d deltas, want 1", upserts)
+	// One delta, or two when a batch window opened by an unrelated change
+	// closed while the updates were still arriving.
+	if upserts < 1 || upserts > 2 {
+		t.Errorf("20 changes reported in %d deltas, want them coalesced into 1 (at most 2)", upserts)
 	}
 
 	// Seven new pods: more than the five pending changes the controller may
