@@ -1,10 +1,10 @@
 // End-to-end tests of the web UI in a real Chromium against a real
 // platform holding 50,000 process records stored through the ingest API.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Platform, chromiumMissing, ensureOutDirs, launchBrowser, outDir, shotDir, startPlatform } from "./harness";
+import { type Platform, chromiumMissing, ensureOutDirs, launchBrowser, outDir, shotDir, startPlatform, webDir } from "./harness";
 
 const RECORDS = Number(process.env.RUNWATCH_E2E_RECORDS ?? 50000);
 const missing = chromiumMissing();
@@ -444,6 +444,44 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
       await noHorizontalOverflow(pg);
       await pg.screenshot({ path: join(shotDir, `${name}.png`) });
     }
+    await pg.close();
+  });
+
+  it("has no serious accessibility violations (axe-core) on any page", async () => {
+    const pg = await page();
+    // Evaluated through the browser's debugging protocol: the UI's Content
+    // Security Policy rightly refuses injected script tags.
+    const axe = readFileSync(join(webDir, "node_modules/axe-core/axe.min.js"), "utf8");
+    const pages = ["/", "/clusters", "/workloads?open=", "/images", `/images/${encodeURIComponent(full.env.seeded!.nginxImage)}?tab=processes`,
+      "/processes?window=10d", "/vulnerabilities", "/settings", "/settings/api-tokens", "/settings/users", "/settings/licence", "/settings/audit"];
+    const found: string[] = [];
+    const check = async (p: Page, where: string) => {
+      await p.evaluate(axe);
+      const violations = await p.evaluate(async () => {
+        const w = window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } };
+        const res = await w.axe.run(document, { resultTypes: ["violations"] });
+        return res.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+      });
+      for (const v of violations) found.push(`${where}: ${v}`);
+    };
+    await context.clearCookies();
+    const signIn = await context.newPage();
+    await signIn.goto(full.env.url + "/");
+    await signIn.getByRole("form", { name: "Sign in with a password" }).waitFor();
+    await check(signIn, "sign-in");
+    await signIn.close();
+    for (const theme of ["light", "dark"]) {
+      await pg.goto(full.env.url + "/");
+      await pg.evaluate((t) => localStorage.setItem("runwatch.theme", t), theme);
+      for (const path of pages) {
+        await pg.goto(full.env.url + path);
+        await pg.locator("main h1").first().waitFor();
+        await pg.waitForLoadState("networkidle");
+        await check(pg, `${theme} ${path}`);
+      }
+    }
+    await pg.evaluate(() => localStorage.removeItem("runwatch.theme"));
+    expect(found).toEqual([]);
     await pg.close();
   });
 

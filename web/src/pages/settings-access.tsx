@@ -184,10 +184,10 @@ export function Users() {
       label: "Actions",
       render: (u) => (
         <span class="confirm">
-          <button type="button" class="button" aria-label={`Make ${u.username} ${u.role === Role.ADMIN ? "a viewer" : "an admin"}`} onClick={() => update(u, { role: u.role === Role.ADMIN ? Role.VIEWER : Role.ADMIN })}>
+          <button type="button" class="button" aria-label={`${u.role === Role.ADMIN ? "Make viewer" : "Make admin"}: ${u.username}`} onClick={() => update(u, { role: u.role === Role.ADMIN ? Role.VIEWER : Role.ADMIN })}>
             {u.role === Role.ADMIN ? "Make viewer" : "Make admin"}
           </button>
-          <button type="button" class="button" aria-label={`${isSet(u.disabledAt) ? "Enable" : "Disable"} ${u.username}`} onClick={() => update(u, { disabled: !isSet(u.disabledAt) })}>
+          <button type="button" class="button" aria-label={`${isSet(u.disabledAt) ? "Enable" : "Disable"}: ${u.username}`} onClick={() => update(u, { disabled: !isSet(u.disabledAt) })}>
             {isSet(u.disabledAt) ? "Enable" : "Disable"}
           </button>
         </span>
