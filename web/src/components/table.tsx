@@ -2,6 +2,25 @@
 // that expand into a detail row (aria-expanded), usable by keyboard.
 import type { ComponentChildren } from "preact";
 import { Fragment } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+
+// useScrollable says whether an element scrolls sideways, so a table too
+// wide for the screen can be reached and scrolled with the keyboard.
+function useScrollable() {
+  const ref = useRef<HTMLDivElement>(null);
+  const [scrollable, setScrollable] = useState(false);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const check = () => setScrollable(el.scrollWidth > el.clientWidth + 1);
+    check();
+    if (typeof ResizeObserver === "undefined") return;
+    const ro = new ResizeObserver(check);
+    ro.observe(el);
+    return () => ro.disconnect();
+  });
+  return [ref, scrollable] as const;
+}
 
 export interface Column<T> {
   key: string;
@@ -43,8 +62,16 @@ export function sortRows<T>(rows: T[], columns: Column<T>[], sort?: { key: strin
 export function DataTable<T>(p: DataTableProps<T>) {
   const rows = sortRows(p.rows, p.columns, p.sort);
   const span = p.columns.length + (p.expand ? 1 : 0);
+  const [wrap, scrollable] = useScrollable();
   return (
-    <div class="table-wrap" aria-busy={p.busy ? "true" : "false"}>
+    <div
+      class="table-wrap"
+      ref={wrap}
+      aria-busy={p.busy ? "true" : "false"}
+      tabIndex={scrollable ? 0 : undefined}
+      role={scrollable ? "region" : undefined}
+      aria-label={scrollable ? `${p.caption}, scrolls sideways` : undefined}
+    >
       <table class={p.busy ? "data busy" : "data"}>
         <caption class="sr-only">{p.caption}</caption>
         <thead>
