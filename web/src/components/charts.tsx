@@ -49,7 +49,7 @@ export function Funnel({ title, steps }: { title: string; steps: FunnelStep[] })
         {steps.map((s) => (
           <li key={s.label}>
             <span class="funnel-label">{s.label}</span>
-            <span class="funnel-bar" style={{ width: `${Math.max(2, (100 * s.value) / max)}%` }} aria-hidden="true" />
+            <span class="funnel-bar" style={{ width: `${s.value > 0 ? Math.max(1, (100 * s.value) / max) : 0}%` }} aria-hidden="true" />
             <strong class="funnel-value">{s.value}</strong>
           </li>
         ))}
