@@ -98,7 +98,8 @@ func (s *Ingest) ControllerHeartbeat(ctx context.Context, p access.Principal, st
 		return 0, err
 	}
 	switch st.Reported {
-	case "", inventory.ControllerConnected, inventory.ControllerDegraded:
+	case "", inventory.ControllerConnected, inventory.ControllerDegraded, inventory.ControllerDisconnected:
+		// Disconnected is a controller saying it stops cleanly.
 	default:
 		return 0, domain.Invalidf("a controller cannot report status %q", st.Reported)
 	}

@@ -372,9 +372,17 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 		t.Errorf("/healthz = %q", got)
 	}
 
-	// The controller stops cleanly on SIGTERM.
+	// The controller stops cleanly on SIGTERM, and says so: the platform
+	// shows it disconnected at once, not when its heartbeats go stale.
 	if err := ctl.stop(); err != nil {
 		t.Errorf("controller exit on SIGTERM: %v\n%s", err, tailFile(ctl.log))
+	}
+	res, err := inv.ListClusters(ctx, connect.NewRequest(&runwatchv1.ListClustersRequest{Filter: &runwatchv1.Filter{Cluster: "e2e"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl := res.Msg.GetClusters(); len(cl) != 1 || cl[0].GetController().GetStatus() != runwatchv1.ControllerStatus_CONTROLLER_STATUS_DISCONNECTED {
+		t.Errorf("controller after SIGTERM: %v", cl)
 	}
 
 	// What changes while no controller runs reaches the platform only
