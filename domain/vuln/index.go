@@ -46,6 +46,16 @@ type indexEntry struct {
 	rec     *Record
 	aff     *Affected
 	release string
+	eco     Ecosystem
+	ranges  [][]Event // the non-GIT ranges' events, sorted
+	meta    *recordMeta
+}
+
+// recordMeta is what the index computes once per record.
+type recordMeta struct {
+	level     SeverityLevel
+	score     float64
+	malicious bool
 }
 
 // Index matches package URLs against OSV records. Build it with Add, then
@@ -87,11 +97,19 @@ func (x *Index) Add(r *Record) {
 		x.withdrawn++
 		return
 	}
+	meta := &recordMeta{malicious: r.IsMalicious()}
+	meta.level, meta.score = RecordSeverity(r)
 	for i := range r.Affected {
 		a := &r.Affected[i]
 		eco, release := SplitEcosystem(a.Package.Ecosystem)
+		e := indexEntry{rec: r, aff: a, release: release, eco: eco, meta: meta}
+		for _, rg := range a.Ranges {
+			if rg.Type != "GIT" {
+				e.ranges = append(e.ranges, sortEvents(eco, rg.Events))
+			}
+		}
 		k := packageKey(eco, a.Package.Name)
-		x.byPackage[k] = append(x.byPackage[k], indexEntry{rec: r, aff: a, release: release})
+		x.byPackage[k] = append(x.byPackage[k], e)
 	}
 }
 
@@ -145,8 +163,8 @@ func (x *Index) Match(p PURL) []Finding {
 			if e.release != "" && o.Release != "" && e.release != o.Release {
 				continue
 			}
-			affected, fixed := e.aff.Affects(o.Ecosystem, o.Version)
-			malicious := e.rec.IsMalicious()
+			affected, fixed := e.aff.affectsSorted(o.Ecosystem, e.ranges, o.Version)
+			malicious := e.meta.malicious
 			if !affected && malicious && len(e.aff.Ranges) == 0 && len(e.aff.Versions) == 0 {
 				affected = true // a malicious package with no versions named: all are
 			}
@@ -154,7 +172,7 @@ func (x *Index) Match(p PURL) []Finding {
 				continue
 			}
 			seen[e.rec.ID] = true
-			level, score := RecordSeverity(e.rec)
+			level, score := e.meta.level, e.meta.score
 			if malicious {
 				level, fixed = SeverityCritical, nil
 			}

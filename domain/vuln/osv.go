@@ -183,22 +183,44 @@ func (a *Affected) Affects(eco Ecosystem, version string) (bool, []string) {
 		if rg.Type == "GIT" {
 			continue // commits, not versions
 		}
-		if rangeAffects(eco, rg.Events, version) {
+		if rangeAffects(eco, sortEvents(eco, rg.Events), version) {
 			return true, a.fixedAbove(eco, version)
 		}
 	}
 	return false, nil
 }
 
-// rangeAffects implements the OSV evaluation: walk the events in version
-// order ("0" first); an introduced at or below the version opens the
-// range, a fixed at or below it or a last_affected below it closes it.
-// A limit at or below the version excludes it whatever the events say.
-func rangeAffects(eco Ecosystem, events []Event, version string) bool {
+// affectsSorted is Affects over ranges whose events are already sorted
+// (the index sorts them once when it adds a record).
+func (a *Affected) affectsSorted(eco Ecosystem, sorted [][]Event, version string) (bool, []string) {
+	for _, v := range a.Versions {
+		if CompareVersions(eco, v, version) == 0 {
+			return true, a.fixedAbove(eco, version)
+		}
+	}
+	for _, events := range sorted {
+		if rangeAffects(eco, events, version) {
+			return true, a.fixedAbove(eco, version)
+		}
+	}
+	return false, nil
+}
+
+// sortEvents returns a copy of events in version order, "0" first.
+func sortEvents(eco Ecosystem, events []Event) []Event {
 	sorted := make([]Event, len(events))
 	copy(sorted, events)
 	at := func(e Event) string { return e.Introduced + e.Fixed + e.LastAffected + e.Limit }
 	slices.SortStableFunc(sorted, func(x, y Event) int { return compareEventVersions(eco, at(x), at(y)) })
+	return sorted
+}
+
+// rangeAffects implements the OSV evaluation over events sorted by
+// sortEvents: walk them in version order; an introduced at or below the
+// version opens the range, a fixed at or below it or a last_affected below
+// it closes it. A limit at or below the version excludes it whatever the
+// events say.
+func rangeAffects(eco Ecosystem, sorted []Event, version string) bool {
 	affected := false
 	for _, e := range sorted {
 		switch {
