@@ -95,9 +95,9 @@ func testEnrichmentQueue(t *testing.T, s EnrichingStore) {
 		{PURL: "pkg:golang/golang.org/x/text@v0.3.5", Files: []risk.ComponentFile{{Path: "/app/server", SHA256: hex64("srv")}}},
 	}
 	e := ports.ImageEnrichment{Digest: d, Status: ports.EnrichmentDone,
-		Trust:  risk.TrustVerdict{Trust: risk.TrustTrusted, Reason: "found", Where: &risk.RegistryCheck{Registry: "corp", Status: risk.CheckFound, Repository: "shop/web", Path: "r/shop/web@" + d}},
-		Checks: []risk.RegistryCheck{{Registry: "corp", Status: risk.CheckFound, Repository: "shop/web"}},
-		Tags:   []risk.TagCheck{{Reference: "nginx:1.27", Status: risk.CheckFound, Digest: d, At: t0}},
+		Trust:      risk.TrustVerdict{Trust: risk.TrustTrusted, Reason: "found", Where: &risk.RegistryCheck{Registry: "corp", Status: risk.CheckFound, Repository: "shop/web", Path: "r/shop/web@" + d}},
+		Checks:     []risk.RegistryCheck{{Registry: "corp", Status: risk.CheckFound, Repository: "shop/web"}},
+		Tags:       []risk.TagCheck{{Reference: "nginx:1.27", Status: risk.CheckFound, Digest: d, At: t0}},
 		Catalogued: t0, Distro: "debian-12", CheckedAt: t0, ExpiresAt: t0.Add(24 * time.Hour)}
 	must(t, s.SaveEnrichment(ctx, e, comps))
 	// A pending image of another digest waits for its next try.
