@@ -94,15 +94,28 @@ type ArtifactScanner interface {
 	ScanArtifact(ctx context.Context, sha256 string) (ArtifactReport, error)
 }
 
-// Notifier delivers a message to one endpoint (a webhook).
+// Notifier renders and delivers notifications to endpoints (webhooks).
 type Notifier interface {
-	Deliver(ctx context.Context, endpoint Endpoint, payload []byte) error
+	// Render makes the body of a notification in an endpoint's format
+	// ("generic" JSON or "slack").
+	Render(format string, ev RiskEvent) ([]byte, error)
+	// Deliver sends a body, signed with the endpoint's secret; an error
+	// means it should be tried again.
+	Deliver(ctx context.Context, endpoint Endpoint, key string, payload []byte) error
 }
 
 // Endpoint is where a notification goes.
 type Endpoint struct {
 	URL    string
 	Secret string
+}
+
+// RiskEvent is a new risk to notify.
+type RiskEvent struct {
+	Kind, Key, Subject, Detail string
+	Digest                     string
+	References                 []string
+	At                         time.Time
 }
 
 // WithExpiry is a cached result and when it must be fetched again.
