@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error kinds. Use-case code wraps them with a message that says what was
@@ -24,6 +25,11 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrUnavailable: a dependency is down; retrying later may succeed.
 	ErrUnavailable = errors.New("unavailable")
+	// ErrFailedPrecondition: the request is well-formed but the system is
+	// not in a state to take it (a node over its entitlement).
+	ErrFailedPrecondition = errors.New("failed precondition")
+	// ErrRateLimited: too much, too fast; retry later.
+	ErrRateLimited = errors.New("rate limited")
 )
 
 // Invalidf returns an ErrInvalid with a message.
@@ -51,6 +57,16 @@ func Conflictf(format string, args ...any) error {
 	return &kindError{kind: ErrConflict, msg: fmt.Sprintf(format, args...)}
 }
 
+// FailedPreconditionf returns an ErrFailedPrecondition with a message.
+func FailedPreconditionf(format string, args ...any) error {
+	return &kindError{kind: ErrFailedPrecondition, msg: fmt.Sprintf(format, args...)}
+}
+
+// RateLimitedf returns an ErrRateLimited with a message.
+func RateLimitedf(format string, args ...any) error {
+	return &kindError{kind: ErrRateLimited, msg: fmt.Sprintf(format, args...)}
+}
+
 // kindError carries a kind and a message without repeating the kind's text
 // in the message the client sees.
 type kindError struct {
@@ -76,3 +92,17 @@ func Clip(s string) string {
 	}
 	return s[:n] + "…"
 }
+
+// RateLimitedError is a refusal by a rate limit.
+type RateLimitedError struct {
+	Scope      string // "cluster" or "node"
+	Key        string
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitedError) Error() string {
+	return "ingest rate limit of the " + e.Scope + " " + e.Key + " exceeded; retry in " + e.RetryAfter.Round(time.Millisecond).String()
+}
+
+// Unwrap makes it a ErrRateLimited.
+func (e *RateLimitedError) Unwrap() error { return ErrRateLimited }

@@ -3,8 +3,11 @@
 package platform
 
 import (
+	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,9 +33,18 @@ type Config struct {
 	Retention   time.Duration
 	LogLevel    string
 	LogFormat   string
-	// AdminToken comes only from the environment: a secret in a flag is
-	// readable by every user of the machine.
-	AdminToken string
+	// AdminToken and AdminPassword come only from the environment: a
+	// secret in a flag is readable by every user of the machine.
+	AdminToken    string
+	AdminPassword string
+	// LicensePublicKey verifies licences: base64 of the raw ed25519 key,
+	// or a file holding that or a PEM "PUBLIC KEY".
+	LicensePublicKey       string
+	ClientCAFile           string
+	RequireAgentClientCert bool
+	AllowedOrigins         string
+	IngestRateCluster      float64
+	IngestRateNode         float64
 }
 
 // BindFlags registers the flags, each defaulting to its environment
@@ -46,7 +59,16 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Retention, "retention", retention, "how long runtime records are kept (env RUNWATCH_RETENTION)")
 	fs.StringVar(&c.LogLevel, "log-level", env("RUNWATCH_LOG_LEVEL", "info"), "debug, info, warn or error (env RUNWATCH_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("RUNWATCH_LOG_FORMAT", "text"), "text or json (env RUNWATCH_LOG_FORMAT)")
+	fs.StringVar(&c.LicensePublicKey, "license-public-key", env("RUNWATCH_LICENSE_PUBLIC_KEY", ""), "ed25519 public key licences are verified with: base64, or a file (env RUNWATCH_LICENSE_PUBLIC_KEY)")
+	fs.StringVar(&c.ClientCAFile, "client-ca", env("RUNWATCH_CLIENT_CA", ""), "PEM CA bundle to verify agents' client certificates with; needs TLS (env RUNWATCH_CLIENT_CA)")
+	fs.BoolVar(&c.RequireAgentClientCert, "require-agent-client-cert", env("RUNWATCH_REQUIRE_AGENT_CLIENT_CERT", "") == "true", "refuse ingest without a verified client certificate (env RUNWATCH_REQUIRE_AGENT_CLIENT_CERT)")
+	fs.StringVar(&c.AllowedOrigins, "allowed-origins", env("RUNWATCH_ALLOWED_ORIGINS", ""), "comma-separated web origins besides the platform's own that may call the API with a session (env RUNWATCH_ALLOWED_ORIGINS)")
+	clusterRate, _ := strconv.ParseFloat(env("RUNWATCH_INGEST_RATE_CLUSTER", "200000"), 64)
+	nodeRate, _ := strconv.ParseFloat(env("RUNWATCH_INGEST_RATE_NODE", "20000"), 64)
+	fs.Float64Var(&c.IngestRateCluster, "ingest-rate-cluster", clusterRate, "records (or objects) per second one cluster may send; 0 for no limit (env RUNWATCH_INGEST_RATE_CLUSTER)")
+	fs.Float64Var(&c.IngestRateNode, "ingest-rate-node", nodeRate, "runtime records per second one node may send; 0 for no limit (env RUNWATCH_INGEST_RATE_NODE)")
 	c.AdminToken = os.Getenv("RUNWATCH_ADMIN_TOKEN")
+	c.AdminPassword = os.Getenv("RUNWATCH_ADMIN_PASSWORD")
 }
 
 func env(name, def string) string {
@@ -76,7 +98,57 @@ func (c *Config) Validate() error {
 	if len(c.AdminToken) > 0 && len(c.AdminToken) < 16 {
 		return errors.New("RUNWATCH_ADMIN_TOKEN must be at least 16 characters")
 	}
+	if c.ClientCAFile != "" && c.TLSCertFile == "" {
+		return errors.New("--client-ca needs TLS (--tls-cert and --tls-key)")
+	}
+	if c.RequireAgentClientCert && c.ClientCAFile == "" {
+		return errors.New("--require-agent-client-cert needs --client-ca")
+	}
+	if c.IngestRateCluster < 0 || c.IngestRateNode < 0 {
+		return errors.New("ingest rates cannot be negative")
+	}
+	if _, err := c.LicenseKey(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// LicenseKey decodes --license-public-key.
+func (c *Config) LicenseKey() (app.LicenseKey, error) {
+	v := strings.TrimSpace(c.LicensePublicKey)
+	if v == "" {
+		return nil, nil
+	}
+	if b, err := os.ReadFile(v); err == nil {
+		v = strings.TrimSpace(string(b))
+	}
+	if block, _ := pem.Decode([]byte(v)); block != nil {
+		key, err := x509.ParsePKIXPublicKey(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("--license-public-key: %w", err)
+		}
+		pub, ok := key.(ed25519.PublicKey)
+		if !ok {
+			return nil, fmt.Errorf("--license-public-key is a %T, not an ed25519 key", key)
+		}
+		return app.LicenseKey(pub), nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(v)
+	if err != nil || len(raw) != ed25519.PublicKeySize {
+		return nil, errors.New("--license-public-key must be base64 of a 32-byte ed25519 key, or a PEM file")
+	}
+	return app.LicenseKey(raw), nil
+}
+
+// Origins splits --allowed-origins.
+func (c *Config) Origins() []string {
+	var out []string
+	for _, o := range strings.Split(c.AllowedOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, strings.TrimSuffix(o, "/"))
+		}
+	}
+	return out
 }
 
 // DSN is the database the store opens.
@@ -139,5 +211,5 @@ func (c *Config) ResolveAdminToken() (app.AdminToken, string, error) {
 
 // ServerConfig is the HTTP server's part of the configuration.
 func (c *Config) ServerConfig() server.Config {
-	return server.Config{Listen: c.Listen, TLSCertFile: c.TLSCertFile, TLSKeyFile: c.TLSKeyFile}
+	return server.Config{Listen: c.Listen, TLSCertFile: c.TLSCertFile, TLSKeyFile: c.TLSKeyFile, ClientCAFile: c.ClientCAFile}
 }

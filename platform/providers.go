@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/runwatch/runwatch/adapters/passwords"
 	"github.com/runwatch/runwatch/adapters/rpc"
 	"github.com/runwatch/runwatch/adapters/server"
 	"github.com/runwatch/runwatch/adapters/store"
@@ -47,9 +48,33 @@ func provideAdminToken(cfg *Config, log *slog.Logger) (app.AdminToken, error) {
 	return tok, nil
 }
 
-func provideRoutes(auth *app.Authenticator, ingest *app.Ingest, queries *app.Queries, admin *app.Admin, clock ports.Clock, log *slog.Logger, reg *prometheus.Registry) []rpc.Route {
-	return rpc.Routes(rpc.Deps{Auth: auth, Ingest: ingest, Inventory: queries, Admin: admin, Clock: clock, Log: log,
-		Metrics: rpc.NewMetrics(reg), MaxMessage: rpc.DefaultMaxMessageBytes})
+func provideRateLimits(cfg *Config) app.RateLimits {
+	return app.RateLimits{ClusterPerSecond: cfg.IngestRateCluster, NodePerSecond: cfg.IngestRateNode}
+}
+
+func provideAdminPassword(cfg *Config) app.AdminPassword { return app.AdminPassword(cfg.AdminPassword) }
+
+func provideLicenseKey(cfg *Config) (app.LicenseKey, error) { return cfg.LicenseKey() }
+
+func provideHasher() ports.PasswordHasher { return passwords.Argon2id{P: passwords.DefaultParams} }
+
+// provideEntitlementGauges exports the entitlement's counts.
+func provideEntitlementGauges(reg *prometheus.Registry) app.EntitlementGauges {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "runwatch_entitlement_nodes",
+		Help: "Nodes with sensors, by state: in_operation, entitled, restricted."}, []string{"state"})
+	reg.MustRegister(g)
+	return func(inOperation, entitled, restricted int) {
+		g.WithLabelValues("in_operation").Set(float64(inOperation))
+		g.WithLabelValues("entitled").Set(float64(entitled))
+		g.WithLabelValues("restricted").Set(float64(restricted))
+	}
+}
+
+func provideRoutes(cfg *Config, auth *app.Authenticator, ingest *app.Ingest, queries *app.Queries, admin *app.Admin, accounts *app.Accounts,
+	audit *app.AuditLog, ent *app.Entitlements, clock ports.Clock, log *slog.Logger, reg *prometheus.Registry) []rpc.Route {
+	return rpc.Routes(rpc.Deps{Auth: auth, Ingest: ingest, Inventory: queries, Admin: admin, Accounts: accounts, Audit: audit,
+		Licensing: ent, Clock: clock, Log: log, Metrics: rpc.NewMetrics(reg), MaxMessage: rpc.DefaultMaxMessageBytes,
+		Security: rpc.Security{RequireAgentClientCert: cfg.RequireAgentClientCert, AllowedOrigins: cfg.Origins()}})
 }
 
 func provideUI() http.Handler { return nil }
@@ -70,6 +95,16 @@ var providers = wire.NewSet(
 	provideRetention,
 	provideIngestLimits,
 	provideAdminToken,
+	provideAdminPassword,
+	provideRateLimits,
+	provideLicenseKey,
+	provideHasher,
+	provideEntitlementGauges,
+	app.NewLoginLimiter,
+	app.NewAccounts,
+	app.NewAuditLog,
+	app.NewEntitlements,
+	wire.Bind(new(ports.AuditStore), new(*store.Store)),
 	app.NewAuthenticator,
 	app.NewIngest,
 	app.NewQueries,

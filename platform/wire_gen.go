@@ -28,21 +28,41 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger) (*Platform, func(
 	}
 	authenticator := app.NewAuthenticator(store, systemClock, adminToken, log)
 	ingestLimits := provideIngestLimits()
-	ingest := app.NewIngest(store, systemClock, ingestLimits)
+	rateLimits := provideRateLimits(cfg)
+	licenseKey, err := provideLicenseKey(cfg)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	registry := provideRegistry()
+	entitlementGauges := provideEntitlementGauges(registry)
+	entitlements := app.NewEntitlements(store, systemClock, licenseKey, entitlementGauges, log)
+	ingest := app.NewIngest(store, systemClock, ingestLimits, rateLimits, entitlements)
 	queries := app.NewQueries(store, systemClock)
 	admin := app.NewAdmin(store, authenticator, systemClock, log)
-	registry := provideRegistry()
-	v := provideRoutes(authenticator, ingest, queries, admin, systemClock, log, registry)
+	passwordHasher := provideHasher()
+	loginLimiter := app.NewLoginLimiter()
+	accounts, err := app.NewAccounts(store, passwordHasher, authenticator, systemClock, loginLimiter, log)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	auditLog := app.NewAuditLog(store, systemClock, log)
+	v := provideRoutes(cfg, authenticator, ingest, queries, admin, accounts, auditLog, entitlements, systemClock, log, registry)
 	handler := provideUI()
 	server := provideServer(cfg, v, store, registry, handler, log)
 	retention := provideRetention(cfg)
 	pruner := app.NewPruner(store, systemClock, retention, log)
+	adminPassword := provideAdminPassword(cfg)
 	platform := &Platform{
-		Server: server,
-		Store:  store,
-		Auth:   authenticator,
-		Pruner: pruner,
-		Log:    log,
+		Server:        server,
+		Store:         store,
+		Auth:          authenticator,
+		Accounts:      accounts,
+		Entitlements:  entitlements,
+		Pruner:        pruner,
+		AdminPassword: adminPassword,
+		Log:           log,
 	}
 	return platform, func() {
 		cleanup()

@@ -106,6 +106,7 @@ type Store interface {
 	RuntimeStore
 	QueryStore
 	Pruner
+	AccessStore
 	// Ping says whether the store answers (readiness).
 	Ping(ctx context.Context) error
 	Close() error

@@ -69,7 +69,8 @@ var (
 	sensorStatuses = newEnum(map[v1.SensorStatus]inventory.SensorStatus{
 		v1.SensorStatus_SENSOR_STATUS_NOT_INSTALLED: inventory.SensorNotInstalled, v1.SensorStatus_SENSOR_STATUS_RUNNING: inventory.SensorRunning,
 		v1.SensorStatus_SENSOR_STATUS_DEGRADED: inventory.SensorDegraded, v1.SensorStatus_SENSOR_STATUS_FAILED: inventory.SensorFailed,
-		v1.SensorStatus_SENSOR_STATUS_DISABLED: inventory.SensorDisabled, v1.SensorStatus_SENSOR_STATUS_RESTRICTED: inventory.SensorRestricted})
+		v1.SensorStatus_SENSOR_STATUS_DISABLED: inventory.SensorDisabled, v1.SensorStatus_SENSOR_STATUS_RESTRICTED: inventory.SensorRestricted,
+		v1.SensorStatus_SENSOR_STATUS_STOPPED: inventory.SensorStopped})
 	controllerStatuses = newEnum(map[v1.ControllerStatus]inventory.ControllerStatus{
 		v1.ControllerStatus_CONTROLLER_STATUS_NOT_CONNECTED: inventory.ControllerNotConnected,
 		v1.ControllerStatus_CONTROLLER_STATUS_CONNECTED:     inventory.ControllerConnected,
@@ -190,7 +191,7 @@ func filter(f *v1.Filter) query.Filter {
 
 func nodeCountsPB(c query.NodeCounts) *v1.NodeCounts {
 	return &v1.NodeCounts{Total: c.Total, Running: c.Running, Degraded: c.Degraded, Failed: c.Failed, Disabled: c.Disabled,
-		Restricted: c.Restricted, NotInstalled: c.NotInstalled}
+		Restricted: c.Restricted, NotInstalled: c.NotInstalled, Stopped: c.Stopped}
 }
 
 func clusterPB(c query.ClusterView, now time.Time) *v1.Cluster {

@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
+	"strconv"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/runwatch/runwatch/domain"
+	"github.com/runwatch/runwatch/domain/access"
+	v1 "github.com/runwatch/runwatch/proto/gen/runwatch/v1"
 )
 
 // toConnect maps an error of the use cases to a Connect error. Errors of
@@ -31,8 +36,10 @@ func toConnect(ctx context.Context, log *slog.Logger, procedure string, err erro
 		code = connect.CodeUnauthenticated
 	case errors.Is(err, domain.ErrPermissionDenied):
 		code = connect.CodePermissionDenied
-	case errors.Is(err, domain.ErrConflict):
+	case errors.Is(err, domain.ErrConflict), errors.Is(err, domain.ErrFailedPrecondition):
 		code = connect.CodeFailedPrecondition
+	case errors.Is(err, domain.ErrRateLimited):
+		code = connect.CodeResourceExhausted
 	case errors.Is(err, domain.ErrUnavailable):
 		code = connect.CodeUnavailable
 	case errors.Is(err, context.Canceled):
@@ -44,5 +51,18 @@ func toConnect(ctx context.Context, log *slog.Logger, procedure string, err erro
 		log.ErrorContext(ctx, "request failed", "procedure", procedure, "err", err)
 		return connect.NewError(code, errors.New("internal error; the platform log has the details"))
 	}
-	return connect.NewError(code, err)
+	ce = connect.NewError(code, err)
+	// A restricted sensor learns why and when to try again in a typed
+	// detail, not by parsing the message.
+	var restricted *access.RestrictedError
+	if errors.As(err, &restricted) {
+		if d, derr := connect.NewErrorDetail(&v1.Restriction{Reason: restricted.Reason, RetryAfter: durationpb.New(restricted.RetryAfter)}); derr == nil {
+			ce.AddDetail(d)
+		}
+	}
+	var limited *domain.RateLimitedError
+	if errors.As(err, &limited) {
+		ce.Meta().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(limited.RetryAfter.Seconds())))))
+	}
+	return ce
 }

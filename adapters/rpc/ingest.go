@@ -26,6 +26,7 @@ var (
 )
 
 func (h *ingestHandler) fail(ctx context.Context, procedure string, err error) error {
+	h.metrics.ingestRefused(err)
 	return toConnect(ctx, h.log, procedure, err)
 }
 
@@ -71,7 +72,8 @@ func (h *ingestHandler) RegisterNode(ctx context.Context, req *connect.Request[v
 	}
 	h.log.InfoContext(ctx, "sensor registered", "cluster", s.Cluster.Name, "node", m.GetNodeName(), "hook_mode", m.GetHookMode().String())
 	return connect.NewResponse(&v1.RegisterNodeResponse{ClusterId: s.Cluster.ID, ClusterName: s.Cluster.Name,
-		HeartbeatInterval: dur(s.HeartbeatInterval), MaxBatchRecords: int32(s.MaxBatch)}), nil
+		HeartbeatInterval: dur(s.HeartbeatInterval), MaxBatchRecords: int32(s.MaxBatch), Restricted: s.Restricted,
+		RestrictionReason: s.RestrictionReason}), nil
 }
 
 func (h *ingestHandler) ReportRuntime(ctx context.Context, req *connect.Request[v1.ReportRuntimeRequest]) (*connect.Response[v1.ReportRuntimeResponse], error) {
@@ -87,12 +89,13 @@ func (h *ingestHandler) ReportRuntime(ctx context.Context, req *connect.Request[
 
 func (h *ingestHandler) NodeHeartbeat(ctx context.Context, req *connect.Request[v1.NodeHeartbeatRequest]) (*connect.Response[v1.NodeHeartbeatResponse], error) {
 	m := req.Msg
-	every, err := h.uc.NodeHeartbeat(ctx, PrincipalFrom(ctx), runtime.Heartbeat{NodeName: m.GetNodeName(), Version: m.GetSensorVersion(),
+	r, err := h.uc.NodeHeartbeat(ctx, PrincipalFrom(ctx), runtime.Heartbeat{NodeName: m.GetNodeName(), Version: m.GetSensorVersion(),
 		Status: sensorStatuses.domain(m.GetStatus()), Message: m.GetMessage(), Mode: sensorModes.domain(m.GetMode()),
 		HookMode: hookModes.domain(m.GetHookMode()), Drops: drops(m.GetDrops()), EventsReceived: m.GetEventsReceived(),
 		SpooledRecords: m.GetSpooledRecords()})
 	if err != nil {
 		return nil, h.fail(ctx, req.Spec().Procedure, err)
 	}
-	return connect.NewResponse(&v1.NodeHeartbeatResponse{HeartbeatInterval: dur(every)}), nil
+	return connect.NewResponse(&v1.NodeHeartbeatResponse{HeartbeatInterval: dur(r.Interval), Restricted: r.Restricted,
+		RestrictionReason: r.RestrictionReason}), nil
 }

@@ -7,6 +7,9 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/runwatch/runwatch/domain"
+	"github.com/runwatch/runwatch/domain/access"
 )
 
 // Metrics are the API's Prometheus metrics.
@@ -15,6 +18,8 @@ type Metrics struct {
 	latency  *prometheus.HistogramVec
 	batches  *prometheus.CounterVec
 	records  *prometheus.CounterVec
+	limited  *prometheus.CounterVec
+	refused  prometheus.Counter
 }
 
 // NewMetrics registers the API's metrics.
@@ -28,9 +33,28 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Ingest batches committed, by kind (inventory, runtime) and result (applied, duplicate)."}, []string{"kind", "result"}),
 		records: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "runwatch_ingest_records_total",
 			Help: "Objects and runtime records committed, by kind."}, []string{"kind"}),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "runwatch_ingest_rate_limited_total",
+			Help: "Ingest calls refused by a rate limit, by scope (cluster, node)."}, []string{"scope"}),
+		refused: prometheus.NewCounter(prometheus.CounterOpts{Name: "runwatch_ingest_restricted_total",
+			Help: "Runtime reports refused because their node is over the sensor entitlement."}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.batches, m.records)
+	reg.MustRegister(m.requests, m.latency, m.batches, m.records, m.limited, m.refused)
 	return m
+}
+
+// ingestRefused counts refusals by rate limits and the entitlement.
+func (m *Metrics) ingestRefused(err error) {
+	if m == nil {
+		return
+	}
+	var limited *domain.RateLimitedError
+	if errors.As(err, &limited) {
+		m.limited.WithLabelValues(limited.Scope).Inc()
+	}
+	var restricted *access.RestrictedError
+	if errors.As(err, &restricted) {
+		m.refused.Inc()
+	}
 }
 
 func (m *Metrics) batch(kind string, duplicate bool, n int) {

@@ -25,10 +25,24 @@ type Deps struct {
 	Ingest     ports.Ingestion
 	Inventory  ports.Inventory
 	Admin      ports.Administration
+	Accounts   ports.Accounts
+	Audit      ports.Audit
+	Licensing  ports.Licensing
 	Clock      ports.Clock
 	Log        *slog.Logger
 	Metrics    *Metrics
 	MaxMessage MaxMessageBytes
+	Security   Security
+}
+
+// Security is how strictly callers are checked beyond their credentials.
+type Security struct {
+	// RequireAgentClientCert refuses ingest without a verified client
+	// certificate (mTLS for agents).
+	RequireAgentClientCert bool
+	// AllowedOrigins are web origins besides the platform's own from which
+	// a signed-in browser may call the API.
+	AllowedOrigins []string
 }
 
 // Route is a path prefix and its handler.
@@ -43,6 +57,7 @@ var Services = []string{
 	runwatchv1connect.SensorServiceName,
 	runwatchv1connect.InventoryServiceName,
 	runwatchv1connect.AdminServiceName,
+	runwatchv1connect.AuthServiceName,
 }
 
 // Routes returns the handlers of every service, plus gRPC health checking
@@ -53,18 +68,26 @@ func Routes(d Deps) []Route {
 	if max <= 0 {
 		max = DefaultMaxMessageBytes
 	}
+	origins := map[string]bool{}
+	for _, o := range d.Security.AllowedOrigins {
+		origins[o] = true
+	}
 	opts := []connect.HandlerOption{
-		connect.WithInterceptors(d.Metrics.interceptor(), authInterceptor{auth: d.Auth}),
+		connect.WithInterceptors(d.Metrics.interceptor(),
+			authInterceptor{auth: d.Auth, requireAgentCert: d.Security.RequireAgentClientCert, allowedOrigins: origins},
+			auditInterceptor{audit: d.Audit}),
 		connect.WithReadMaxBytes(int(max)),
 		connect.WithCompressMinBytes(1024),
 	}
 	ingest := &ingestHandler{uc: d.Ingest, log: d.Log, metrics: d.Metrics}
 	var routes []Route
-	add := func(path string, h http.Handler) { routes = append(routes, Route{path, h}) }
+	add := func(path string, h http.Handler) { routes = append(routes, Route{path, withRequestInfo(h)}) }
 	add(runwatchv1connect.NewControllerServiceHandler(ingest, opts...))
 	add(runwatchv1connect.NewSensorServiceHandler(ingest, opts...))
 	add(runwatchv1connect.NewInventoryServiceHandler(&inventoryHandler{uc: d.Inventory, clock: d.Clock, log: d.Log}, opts...))
-	add(runwatchv1connect.NewAdminServiceHandler(&adminHandler{uc: d.Admin, clock: d.Clock, log: d.Log}, opts...))
+	add(runwatchv1connect.NewAdminServiceHandler(&adminHandler{uc: d.Admin, accounts: d.Accounts, audit: d.Audit, licenses: d.Licensing,
+		clock: d.Clock, log: d.Log}, opts...))
+	add(runwatchv1connect.NewAuthServiceHandler(&authHandler{uc: d.Accounts, log: d.Log}, opts...))
 	add(grpchealth.NewHandler(grpchealth.NewStaticChecker(Services...)))
 	reflector := grpcreflect.NewStaticReflector(Services...)
 	add(grpcreflect.NewHandlerV1(reflector))

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -26,9 +25,13 @@ import (
 type Config struct {
 	// Listen is host:port; port 0 picks a free port.
 	Listen string
-	// TLSCertFile and TLSKeyFile enable TLS when both are set.
+	// TLSCertFile and TLSKeyFile enable TLS when both are set; the files
+	// are reloaded when they change.
 	TLSCertFile string
 	TLSKeyFile  string
+	// ClientCAFile, with TLS, asks clients for certificates and verifies
+	// those presented against it (mTLS for agents).
+	ClientCAFile string
 }
 
 // Readiness says whether the platform can serve: its store answers.
@@ -100,6 +103,9 @@ func recoverer(log *slog.Logger) echo.MiddlewareFunc {
 
 // Listen binds the port and returns the address it listens on.
 func (s *Server) Listen() (string, error) {
+	if s.cfg.ClientCAFile != "" && s.cfg.TLSCertFile == "" {
+		return "", errors.New("a client CA needs TLS: set the certificate and key too")
+	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		return "", fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
@@ -109,13 +115,24 @@ func (s *Server) Listen() (string, error) {
 			ln.Close()
 			return "", errors.New("TLS needs both a certificate and a key file")
 		}
-		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
+		certs, err := newCertReloader(s.cfg.TLSCertFile, s.cfg.TLSKeyFile, s.log)
 		if err != nil {
 			ln.Close()
-			return "", fmt.Errorf("load TLS certificate: %w", err)
+			return "", err
 		}
-		s.http.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}}
-		ln = tls.NewListener(ln, s.http.TLSConfig)
+		conf := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.GetCertificate, NextProtos: []string{"h2", "http/1.1"}}
+		if s.cfg.ClientCAFile != "" {
+			pool, err := clientCAs(s.cfg.ClientCAFile)
+			if err != nil {
+				ln.Close()
+				return "", err
+			}
+			// Verify a certificate when one is given; whether one is
+			// required is the API's decision, per procedure.
+			conf.ClientCAs, conf.ClientAuth = pool, tls.VerifyClientCertIfGiven
+		}
+		s.http.TLSConfig = conf
+		ln = tls.NewListener(ln, conf)
 	}
 	s.ln = ln
 	return ln.Addr().String(), nil
@@ -157,9 +174,4 @@ func (s *Server) Serve(ctx context.Context, grace time.Duration) error {
 		return err
 	}
 	return nil
-}
-
-// IsAPIPath says whether a path belongs to the API rather than the UI.
-func IsAPIPath(p string) bool {
-	return strings.HasPrefix(p, "/runwatch.") || strings.HasPrefix(p, "/grpc.")
 }

@@ -808,6 +808,7 @@ func (s *Store) Overview(ctx context.Context, f query.Filter, now time.Time) (qu
 		o.Nodes.Disabled += c.Disabled
 		o.Nodes.Restricted += c.Restricted
 		o.Nodes.NotInstalled += c.NotInstalled
+		o.Nodes.Stopped += c.Stopped
 	}
 	from, w = workloadFrom(f, now)
 	if err := count(&o.Workloads, "count(*)", from, w); err != nil {

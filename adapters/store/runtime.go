@@ -8,6 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/runwatch/runwatch/domain/inventory"
 	"github.com/runwatch/runwatch/domain/runtime"
 )
 
@@ -26,10 +27,10 @@ func (s *Store) RegisterSensor(ctx context.Context, clusterID string, si runtime
 		last_seen = CASE WHEN nodes.in_inventory THEN nodes.last_seen ELSE EXCLUDED.last_seen END,
 		gone_at = CASE WHEN nodes.in_inventory THEN nodes.gone_at ELSE 0 END,
 		sensor_mode = EXCLUDED.sensor_mode, sensor_hook_mode = EXCLUDED.sensor_hook_mode, sensor_version = EXCLUDED.sensor_version,
-		sensor_boot_id = EXCLUDED.sensor_boot_id, sensor_started_at = EXCLUDED.sensor_started_at,
+		sensor_boot_id = EXCLUDED.sensor_boot_id, `+sensorSince("?")+`,
 		sensor_heartbeat_at = EXCLUDED.sensor_heartbeat_at, sensor_status = EXCLUDED.sensor_status, sensor_message = ''`,
 		clusterID, si.NodeName, si.KernelVersion, si.OSImage, si.Architecture, t, t,
-		string(si.Mode), string(si.HookMode), si.Version, si.BootID, t, t)
+		string(si.Mode), string(si.HookMode), si.Version, si.BootID, t, t, us(now.Add(-inventory.StaleAfter)))
 	if err != nil {
 		return fmt.Errorf("register sensor on %s: %w", si.NodeName, err)
 	}
@@ -45,9 +46,9 @@ func (s *Store) SensorHeartbeat(ctx context.Context, clusterID string, h runtime
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO nodes (cluster_id, name, first_seen, last_seen, sensor_status, sensor_message, sensor_version,
 		sensor_mode, sensor_hook_mode, sensor_heartbeat_at, drops_ring_buffer, drops_spool_full, drops_decode_errors, drops_dedup_overflow,
-		drops_filtered_in_kernel, events_received, spooled_records)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (cluster_id, name) DO UPDATE SET
+		drops_filtered_in_kernel, events_received, spooled_records, sensor_started_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (cluster_id, name) DO UPDATE SET `+sensorSince("?")+`,
 		last_seen = CASE WHEN nodes.in_inventory THEN nodes.last_seen ELSE EXCLUDED.last_seen END,
 		gone_at = CASE WHEN nodes.in_inventory THEN nodes.gone_at ELSE 0 END,
 		sensor_status = EXCLUDED.sensor_status, sensor_message = EXCLUDED.sensor_message,
@@ -58,7 +59,7 @@ func (s *Store) SensorHeartbeat(ctx context.Context, clusterID string, h runtime
 		"drops_filtered_in_kernel", "events_received", "spooled_records"),
 		clusterID, h.NodeName, t, t, status, h.Message, h.Version, string(h.Mode), string(h.HookMode), t,
 		int64(h.Drops.RingBuffer), int64(h.Drops.SpoolFull), int64(h.Drops.DecodeErrors), int64(h.Drops.DedupOverflow),
-		int64(h.Drops.FilteredInKernel), int64(h.EventsReceived), int64(h.SpooledRecords))
+		int64(h.Drops.FilteredInKernel), int64(h.EventsReceived), int64(h.SpooledRecords), t, us(now.Add(-inventory.StaleAfter)))
 	if err != nil {
 		return fmt.Errorf("record sensor heartbeat from %s: %w", h.NodeName, err)
 	}

@@ -67,26 +67,63 @@ func (t *RegistrationToken) State(now time.Time) TokenState {
 	return TokenActive
 }
 
+// newSecret makes "<prefix><id>_<secret>" and its id.
+func newSecret(random io.Reader, prefix string) (text, id string, err error) {
+	buf := make([]byte, idBytes+secretBytes)
+	if _, err := io.ReadFull(random, buf); err != nil {
+		return "", "", err
+	}
+	id = b32.EncodeToString(buf[:idBytes])
+	return prefix + id + "_" + b32.EncodeToString(buf[idBytes:]), id, nil
+}
+
+// parseSecret checks a presented secret token's shape and returns its id.
+// It says nothing more specific than "malformed" on purpose.
+func parseSecret(text, prefix, what string) (string, error) {
+	rest, ok := strings.CutPrefix(text, prefix)
+	if !ok {
+		return "", domain.Unauthenticatedf("not %s", what)
+	}
+	id, secret, ok := strings.Cut(rest, "_")
+	if !ok || len(id) != 8 || len(secret) != 32 {
+		return "", domain.Unauthenticatedf("malformed %s", what)
+	}
+	if _, err := b32.DecodeString(id); err != nil {
+		return "", domain.Unauthenticatedf("malformed %s", what)
+	}
+	if _, err := b32.DecodeString(secret); err != nil {
+		return "", domain.Unauthenticatedf("malformed %s", what)
+	}
+	return id, nil
+}
+
+// checkTTL applies a default and bounds to a token lifetime.
+func checkTTL(ttl, def, max time.Duration) (time.Duration, error) {
+	switch {
+	case ttl == 0:
+		return def, nil
+	case ttl < time.Minute:
+		return 0, domain.Invalidf("ttl %s is shorter than a minute", ttl)
+	case ttl > max:
+		return 0, domain.Invalidf("ttl %s is longer than %s", ttl, max)
+	}
+	return ttl, nil
+}
+
 // NewRegistrationToken makes a token for a cluster. It returns the token
 // text (shown once) and the record to store.
 func NewRegistrationToken(random io.Reader, clusterID, clusterName, description string, ttl time.Duration, now time.Time) (string, RegistrationToken, error) {
-	switch {
-	case ttl == 0:
-		ttl = DefaultTokenTTL
-	case ttl < time.Minute:
-		return "", RegistrationToken{}, domain.Invalidf("ttl %s is shorter than a minute", ttl)
-	case ttl > MaxTokenTTL:
-		return "", RegistrationToken{}, domain.Invalidf("ttl %s is longer than 5 years", ttl)
+	ttl, err := checkTTL(ttl, DefaultTokenTTL, MaxTokenTTL)
+	if err != nil {
+		return "", RegistrationToken{}, err
 	}
 	if len(description) > 256 {
 		return "", RegistrationToken{}, domain.Invalidf("description is %d bytes, at most 256", len(description))
 	}
-	buf := make([]byte, idBytes+secretBytes)
-	if _, err := io.ReadFull(random, buf); err != nil {
+	text, id, err := newSecret(random, RegistrationPrefix)
+	if err != nil {
 		return "", RegistrationToken{}, err
 	}
-	id := b32.EncodeToString(buf[:idBytes])
-	text := RegistrationPrefix + id + "_" + b32.EncodeToString(buf[idBytes:])
 	return text, RegistrationToken{
 		ID:          id,
 		ClusterID:   clusterID,
@@ -98,6 +135,12 @@ func NewRegistrationToken(random io.Reader, clusterID, clusterName, description 
 	}, nil
 }
 
+// secretMatches compares a presented token with a stored hash in constant
+// time.
+func secretMatches(text, hash string) bool {
+	return subtle.ConstantTimeCompare([]byte(HashToken(text)), []byte(hash)) == 1
+}
+
 // HashToken is what is stored of a token.
 func HashToken(text string) string {
 	sum := sha256.Sum256([]byte(text))
@@ -107,27 +150,13 @@ func HashToken(text string) string {
 // ParseRegistrationToken checks a presented token's shape and returns its
 // id. It says nothing more specific than "malformed" on purpose.
 func ParseRegistrationToken(text string) (id string, err error) {
-	rest, ok := strings.CutPrefix(text, RegistrationPrefix)
-	if !ok {
-		return "", domain.Unauthenticatedf("not a registration token")
-	}
-	id, secret, ok := strings.Cut(rest, "_")
-	if !ok || len(id) != 8 || len(secret) != 32 {
-		return "", domain.Unauthenticatedf("malformed registration token")
-	}
-	if _, err := b32.DecodeString(id); err != nil {
-		return "", domain.Unauthenticatedf("malformed registration token")
-	}
-	if _, err := b32.DecodeString(secret); err != nil {
-		return "", domain.Unauthenticatedf("malformed registration token")
-	}
-	return id, nil
+	return parseSecret(text, RegistrationPrefix, "a registration token")
 }
 
 // Verify checks a presented token against its stored record: the secret
 // matches (in constant time), and the token is neither revoked nor expired.
 func (t *RegistrationToken) Verify(text string, now time.Time) error {
-	if subtle.ConstantTimeCompare([]byte(HashToken(text)), []byte(t.SecretHash)) != 1 {
+	if !secretMatches(text, t.SecretHash) {
 		return domain.Unauthenticatedf("unknown registration token")
 	}
 	switch t.State(now) {

@@ -113,22 +113,32 @@ func TestValidateClusterName(t *testing.T) {
 }
 
 func TestPrincipalAllows(t *testing.T) {
+	agent := Principal{Kind: Agent, ClusterID: "cl_a"}
+	viewer := Principal{Kind: User, Role: RoleViewer}
+	admin := Principal{Kind: User, Role: RoleAdmin}
+	viewerToken := Principal{Kind: APIToken, Role: RoleViewer}
+	adminToken := Principal{Kind: AdminToken, Role: RoleAdmin}
+	var anonymous Principal
+	perms := []Permission{PermPublic, PermSelf, PermIngest, PermRead, PermAdminister}
 	tests := []struct {
+		name string
 		p    Principal
-		perm Permission
-		want bool
+		want []bool // in the order of perms
 	}{
-		{Principal{Kind: Agent}, PermIngest, true},
-		{Principal{Kind: Agent}, PermRead, false},
-		{Principal{Kind: Agent}, PermAdminister, false},
-		{Principal{Kind: Admin}, PermIngest, false},
-		{Principal{Kind: Admin}, PermRead, true},
-		{Principal{Kind: Admin}, PermAdminister, true},
-		{Principal{}, PermRead, false},
+		{"anonymous", anonymous, []bool{true, false, false, false, false}},
+		{"agent", agent, []bool{true, false, true, false, false}},
+		{"agent without cluster", Principal{Kind: Agent}, []bool{true, false, false, false, false}},
+		{"viewer", viewer, []bool{true, true, false, true, false}},
+		{"admin", admin, []bool{true, true, false, true, true}},
+		{"viewer API token", viewerToken, []bool{true, true, false, true, false}},
+		{"admin token", adminToken, []bool{true, true, false, true, true}},
+		{"user without a role", Principal{Kind: User}, []bool{true, true, false, false, false}},
 	}
 	for _, tt := range tests {
-		if got := tt.p.Allows(tt.perm); got != tt.want {
-			t.Errorf("%s allows %s = %v, want %v", tt.p.Kind, tt.perm, got, tt.want)
+		for i, perm := range perms {
+			if got := tt.p.Allows(perm); got != tt.want[i] {
+				t.Errorf("%s allows %s = %v, want %v", tt.name, perm, got, tt.want[i])
+			}
 		}
 	}
 }

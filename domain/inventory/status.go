@@ -12,6 +12,8 @@ const (
 	SensorFailed       SensorStatus = "failed"
 	SensorDisabled     SensorStatus = "disabled"
 	SensorRestricted   SensorStatus = "restricted"
+	// SensorStopped: the sensor said it stopped cleanly.
+	SensorStopped SensorStatus = "stopped"
 )
 
 // ControllerStatus is the state of a cluster's controller.
@@ -52,14 +54,18 @@ func EffectiveSensorStatus(disabledByLabel bool, s SensorState, now time.Time) S
 		return SensorRestricted
 	case s.LastHeartbeat.IsZero():
 		return SensorNotInstalled
+	case s.Reported == SensorStopped:
+		// Silence after a clean stop is expected, not a failure.
+		return SensorStopped
 	case now.Sub(s.LastHeartbeat) > StaleAfter:
 		return SensorFailed
 	}
 	switch s.Reported {
-	case SensorRunning, SensorDegraded, SensorFailed, SensorDisabled:
+	case SensorRunning, SensorDegraded, SensorFailed, SensorDisabled, SensorStopped:
 		return s.Reported
 	}
-	// A heartbeat without a status is a sensor that runs.
+	// A heartbeat without a status is a sensor that runs; so is one that
+	// still says "restricted" after the platform lifted its restriction.
 	return SensorRunning
 }
 

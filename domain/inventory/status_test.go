@@ -27,6 +27,9 @@ func TestEffectiveSensorStatus(t *testing.T) {
 		{"restricted while heartbeating", false, SensorState{Reported: SensorRunning, LastHeartbeat: fresh, Restricted: true}, SensorRestricted},
 		{"restricted and silent", false, SensorState{LastHeartbeat: stale, Restricted: true}, SensorRestricted},
 		{"a sensor that stopped on a disabled node", false, SensorState{Reported: SensorDisabled, LastHeartbeat: fresh}, SensorDisabled},
+		{"stopped cleanly", false, SensorState{Reported: SensorStopped, LastHeartbeat: fresh}, SensorStopped},
+		{"stopped cleanly long ago is not a failure", false, SensorState{Reported: SensorStopped, LastHeartbeat: stale}, SensorStopped},
+		{"says restricted after the platform lifted it", false, SensorState{Reported: SensorRestricted, LastHeartbeat: fresh}, SensorRunning},
 		{"unknown reported status counts as running", false, SensorState{Reported: "weird", LastHeartbeat: fresh}, SensorRunning},
 	}
 	for _, tt := range tests {

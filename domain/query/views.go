@@ -12,7 +12,7 @@ import (
 
 // NodeCounts counts nodes by effective sensor status.
 type NodeCounts struct {
-	Total, Running, Degraded, Failed, Disabled, Restricted, NotInstalled int64
+	Total, Running, Degraded, Failed, Disabled, Restricted, NotInstalled, Stopped int64
 }
 
 // Add counts one node of a status.
@@ -29,6 +29,8 @@ func (c *NodeCounts) Add(s inventory.SensorStatus) {
 		c.Disabled++
 	case inventory.SensorRestricted:
 		c.Restricted++
+	case inventory.SensorStopped:
+		c.Stopped++
 	default:
 		c.NotInstalled++
 	}

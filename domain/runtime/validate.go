@@ -192,7 +192,8 @@ func ValidateHeartbeat(h Heartbeat) error {
 		return domain.Invalidf("node_name is required, at most 253 characters")
 	}
 	switch h.Status {
-	case "", inventory.SensorRunning, inventory.SensorDegraded, inventory.SensorFailed, inventory.SensorDisabled:
+	case "", inventory.SensorRunning, inventory.SensorDegraded, inventory.SensorFailed, inventory.SensorDisabled, inventory.SensorStopped,
+		inventory.SensorRestricted:
 	default:
 		return domain.Invalidf("a sensor cannot report status %q", h.Status)
 	}

@@ -70,7 +70,7 @@ func (a *Admin) RevokeRegistrationToken(ctx context.Context, id string) (access.
 	if err != nil {
 		return rec, err
 	}
-	a.auth.Forget(id)
+	a.auth.Forget("reg:" + id)
 	a.log.Info("registration token revoked", "token_id", id, "cluster", rec.ClusterName)
 	return rec, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/runwatch/runwatch/domain"
 	"github.com/runwatch/runwatch/domain/access"
 	"github.com/runwatch/runwatch/platform/app"
+	"github.com/runwatch/runwatch/ports"
 )
 
 type clock struct{ now time.Time }
@@ -39,15 +40,15 @@ func TestAuthenticate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := auth.Authenticate(ctx, tok.Text)
+	p, err := auth.Authenticate(ctx, ports.Credentials{Bearer: tok.Text})
 	if err != nil || p.Kind != access.Agent || p.ClusterName != "prod" || p.ClusterID != tok.Record.ClusterID || p.TokenID != tok.Record.ID {
 		t.Fatalf("agent = %+v, %v", p, err)
 	}
-	if p, err := auth.Authenticate(ctx, "the-admin-token-0123"); err != nil || p.Kind != access.Admin {
+	if p, err := auth.Authenticate(ctx, ports.Credentials{Bearer: "the-admin-token-0123"}); err != nil || p.Kind != access.AdminToken {
 		t.Fatalf("admin = %+v, %v", p, err)
 	}
-	for _, bad := range []string{"", "the-admin-token-012", "rwr_x", tok.Text + "x"} {
-		if _, err := auth.Authenticate(ctx, bad); !errors.Is(err, domain.ErrUnauthenticated) {
+	for _, bad := range []string{"the-admin-token-012", "rwr_x", tok.Text + "x"} {
+		if _, err := auth.Authenticate(ctx, ports.Credentials{Bearer: bad}); !errors.Is(err, domain.ErrUnauthenticated) {
 			t.Errorf("Authenticate(%q) = %v", bad, err)
 		}
 	}
@@ -55,22 +56,22 @@ func TestAuthenticate(t *testing.T) {
 	if _, err := admin.RevokeRegistrationToken(ctx, tok.Record.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := auth.Authenticate(ctx, tok.Text); err == nil || !strings.Contains(err.Error(), "revoked") {
+	if _, err := auth.Authenticate(ctx, ports.Credentials{Bearer: tok.Text}); err == nil || !strings.Contains(err.Error(), "revoked") {
 		t.Errorf("revoked token: %v", err)
 	}
 	// Expiry follows the clock, even for a cached record.
 	tok2, _ := admin.CreateRegistrationToken(ctx, "prod", "", time.Hour)
-	if _, err := auth.Authenticate(ctx, tok2.Text); err != nil {
+	if _, err := auth.Authenticate(ctx, ports.Credentials{Bearer: tok2.Text}); err != nil {
 		t.Fatal(err)
 	}
 	c.now = c.now.Add(time.Hour)
-	if _, err := auth.Authenticate(ctx, tok2.Text); err == nil || !strings.Contains(err.Error(), "expired") {
+	if _, err := auth.Authenticate(ctx, ports.Credentials{Bearer: tok2.Text}); err == nil || !strings.Contains(err.Error(), "expired") {
 		t.Errorf("expired token: %v", err)
 	}
 	// Last use is written in the background, not per call.
 	c.now = c.now.Add(-30 * time.Minute)
 	tok3, _ := admin.CreateRegistrationToken(ctx, "prod", "", time.Hour)
-	if _, err := auth.Authenticate(ctx, tok3.Text); err != nil {
+	if _, err := auth.Authenticate(ctx, ports.Credentials{Bearer: tok3.Text}); err != nil {
 		t.Fatal(err)
 	}
 	rec, _ := s.GetRegistrationToken(ctx, tok3.Record.ID)
@@ -102,7 +103,7 @@ func BenchmarkAuthenticateAgent(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := auth.Authenticate(ctx, tok.Text); err != nil {
+		if _, err := auth.Authenticate(ctx, ports.Credentials{Bearer: tok.Text}); err != nil {
 			b.Fatal(err)
 		}
 	}

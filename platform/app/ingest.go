@@ -24,16 +24,19 @@ var DefaultIngestLimits = IngestLimits{Inventory: inventory.DefaultLimits, Runti
 // Ingest implements ports.Ingestion: it checks what agents send and hands
 // it to the store, always into the cluster of the agent's token.
 type Ingest struct {
-	store  ports.Store
-	clock  ports.Clock
-	limits IngestLimits
+	store   ports.Store
+	clock   ports.Clock
+	limits  IngestLimits
+	limiter *IngestLimiter
+	ent     *Entitlements
 }
 
 var _ ports.Ingestion = (*Ingest)(nil)
 
 // NewIngest makes an Ingest.
-func NewIngest(store ports.Store, clock ports.Clock, limits IngestLimits) *Ingest {
-	return &Ingest{store: store, clock: clock, limits: limits}
+func NewIngest(store ports.Store, clock ports.Clock, limits IngestLimits, rates RateLimits, ent *Entitlements) *Ingest {
+	burst := max(limits.Inventory.MaxObjects, limits.Runtime.MaxRecords)
+	return &Ingest{store: store, clock: clock, limits: limits, limiter: NewIngestLimiter(rates, burst), ent: ent}
 }
 
 func agentOnly(p access.Principal) error {
@@ -75,7 +78,13 @@ func (s *Ingest) ReportInventory(ctx context.Context, p access.Principal, b *inv
 	if err := b.Validate(s.limits.Inventory); err != nil {
 		return inventory.ApplyResult{}, err
 	}
-	return s.store.ApplyInventory(ctx, p.ClusterID, b, s.clock.Now())
+	now := s.clock.Now()
+	// Controllers are never restricted by the entitlement, but a runaway
+	// one is still rate-limited with its cluster.
+	if err := s.limiter.Allow(p.ClusterID, "", b.Objects(), now); err != nil {
+		return inventory.ApplyResult{}, err
+	}
+	return s.store.ApplyInventory(ctx, p.ClusterID, b, now)
 }
 
 // ControllerHeartbeat implements ports.Ingestion.
@@ -109,7 +118,12 @@ func (s *Ingest) RegisterNode(ctx context.Context, p access.Principal, si runtim
 	if err := s.store.RegisterSensor(ctx, p.ClusterID, si, s.clock.Now()); err != nil {
 		return ports.AgentSession{}, err
 	}
-	return s.session(p, ports.ClusterRef{ID: p.ClusterID, Name: p.ClusterName}, s.limits.Runtime.MaxRecords), nil
+	if err := s.ent.Seen(ctx, p.ClusterID, si.NodeName, false); err != nil {
+		return ports.AgentSession{}, err
+	}
+	sess := s.session(p, ports.ClusterRef{ID: p.ClusterID, Name: p.ClusterName}, s.limits.Runtime.MaxRecords)
+	sess.Restricted, sess.RestrictionReason = s.ent.Status(p.ClusterID, si.NodeName)
+	return sess, nil
 }
 
 // ReportRuntime implements ports.Ingestion.
@@ -121,16 +135,30 @@ func (s *Ingest) ReportRuntime(ctx context.Context, p access.Principal, b *runti
 	if err := b.Normalize(s.limits.Runtime, now); err != nil {
 		return runtime.ApplyResult{}, err
 	}
+	if err := s.limiter.Allow(p.ClusterID, b.NodeName, b.Records(), now); err != nil {
+		return runtime.ApplyResult{}, err
+	}
+	if err := s.ent.Admit(ctx, p.ClusterID, b.NodeName); err != nil {
+		return runtime.ApplyResult{}, err
+	}
 	return s.store.ApplyRuntime(ctx, p.ClusterID, b, now)
 }
 
 // NodeHeartbeat implements ports.Ingestion.
-func (s *Ingest) NodeHeartbeat(ctx context.Context, p access.Principal, h runtime.Heartbeat) (time.Duration, error) {
+func (s *Ingest) NodeHeartbeat(ctx context.Context, p access.Principal, h runtime.Heartbeat) (ports.HeartbeatReply, error) {
 	if err := agentOnly(p); err != nil {
-		return 0, err
+		return ports.HeartbeatReply{}, err
 	}
 	if err := runtime.ValidateHeartbeat(h); err != nil {
-		return 0, err
+		return ports.HeartbeatReply{}, err
 	}
-	return inventory.HeartbeatInterval, s.store.SensorHeartbeat(ctx, p.ClusterID, h, s.clock.Now())
+	if err := s.store.SensorHeartbeat(ctx, p.ClusterID, h, s.clock.Now()); err != nil {
+		return ports.HeartbeatReply{}, err
+	}
+	if err := s.ent.Seen(ctx, p.ClusterID, h.NodeName, h.Status == inventory.SensorStopped); err != nil {
+		return ports.HeartbeatReply{}, err
+	}
+	r := ports.HeartbeatReply{Interval: inventory.HeartbeatInterval}
+	r.Restricted, r.RestrictionReason = s.ent.Status(p.ClusterID, h.NodeName)
+	return r, nil
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,8 +20,12 @@ import (
 	"github.com/runwatch/runwatch/platform"
 )
 
-// AdminToken is the admin token of every test platform.
-const AdminToken = "test-admin-token-0123456789"
+// AdminToken is the admin token of every test platform, and
+// AdminPassword the password of its first admin, "admin".
+const (
+	AdminToken    = "test-admin-token-0123456789"
+	AdminPassword = "test-admin-password-0123"
+)
 
 // Instance is a running platform.
 type Instance struct {
@@ -37,10 +42,20 @@ var Dialects = []string{"sqlite", "postgres"}
 // server, except in CI.
 func Start(tb testing.TB, dialect string) *Instance {
 	tb.Helper()
+	return StartWith(tb, dialect, nil)
+}
+
+// StartWith is Start with a change to the configuration first.
+func StartWith(tb testing.TB, dialect string, configure func(*platform.Config)) *Instance {
+	tb.Helper()
 	dir := tb.TempDir()
-	cfg := platform.Config{Listen: "127.0.0.1:0", DataDir: dir, Retention: 240 * time.Hour, LogLevel: "warn", LogFormat: "text", AdminToken: AdminToken}
+	cfg := platform.Config{Listen: "127.0.0.1:0", DataDir: dir, Retention: 240 * time.Hour, LogLevel: "warn", LogFormat: "text",
+		AdminToken: AdminToken, AdminPassword: AdminPassword, IngestRateCluster: 200_000, IngestRateNode: 20_000}
 	if dialect == "postgres" {
 		cfg.Database = storetest.PostgresURL(tb)
+	}
+	if configure != nil {
+		configure(&cfg)
 	}
 	if err := cfg.Validate(); err != nil {
 		tb.Fatal(err)
@@ -71,6 +86,26 @@ func Start(tb testing.TB, dialect string) *Instance {
 		cleanup()
 	})
 	return &Instance{URL: p.Server.URL(), Platform: p, DataDir: filepath.Clean(dir)}
+}
+
+// CreateTokenTLS is CreateToken through a given client (for TLS).
+func (in *Instance) CreateTokenTLS(tb testing.TB, cluster string, hc *http.Client) string {
+	tb.Helper()
+	req, _ := http.NewRequest(http.MethodPost, in.URL+"/runwatch.v1.AdminService/CreateRegistrationToken", strings.NewReader(`{"clusterName":"`+cluster+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+AdminToken)
+	res, err := hc.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Token string `json:"token"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || out.Token == "" {
+		tb.Fatalf("create token: %d %v", res.StatusCode, err)
+	}
+	return out.Token
 }
 
 // PostJSON calls a procedure with the Connect protocol's JSON encoding, the

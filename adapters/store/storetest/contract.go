@@ -23,10 +23,7 @@ import (
 // Run runs the store contract against an adapter. open must return a
 // store over a new, empty database each time it is called.
 func Run(t *testing.T, open func(t *testing.T) ports.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s ports.Store)
-	}{
+	tests := []contractTest{
 		{"RegistrationTokens", testRegistrationTokens},
 		{"BindCluster", testBindCluster},
 		{"InventorySnapshotAndQueries", testInventorySnapshot},
@@ -43,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) ports.Store) {
 		{"Overview", testOverview},
 		{"Prune", testPrune},
 	}
+	tests = append(tests, accessTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)
@@ -50,6 +48,11 @@ func Run(t *testing.T, open func(t *testing.T) ports.Store) {
 			tt.fn(t, s)
 		})
 	}
+}
+
+type contractTest struct {
+	name string
+	fn   func(t *testing.T, s ports.Store)
 }
 
 var (

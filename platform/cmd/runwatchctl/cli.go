@@ -23,6 +23,7 @@ import (
 )
 
 type cli struct {
+	in        io.Reader
 	out, errw io.Writer
 	server    string
 	token     string
@@ -30,6 +31,7 @@ type cli struct {
 
 	inventory runwatchv1connect.InventoryServiceClient
 	admin     runwatchv1connect.AdminServiceClient
+	auth      runwatchv1connect.AuthServiceClient
 }
 
 type command struct {
@@ -41,6 +43,20 @@ var commands = []command{
 	{"token create", "--cluster NAME [--description TEXT] [--ttl DURATION]", "create a registration token for a cluster's agents (shown once)", (*cli).tokenCreate},
 	{"token list", "[--cluster NAME]", "list registration tokens", (*cli).tokenList},
 	{"token revoke", "ID", "revoke a registration token at once", (*cli).tokenRevoke},
+	{"login", "[--username NAME] [--ttl DURATION]", "sign in and keep an API token in the user's config", (*cli).login},
+	{"whoami", "", "who the token in use belongs to", (*cli).whoami},
+	{"users list", "", "list user accounts (admin)", (*cli).usersList},
+	{"users create", "NAME [--role viewer|admin]", "create an account; the password is read like a login's (admin)", (*cli).usersCreate},
+	{"users update", "NAME|ID [--role R] [--disable|--enable] [--reset-password]", "change an account (admin)", (*cli).usersUpdate},
+	{"users delete", "NAME|ID", "delete an account (admin)", (*cli).usersDelete},
+	{"api-token create", "--name NAME [--role R] [--ttl DURATION]", "make an API token for scripts (shown once)", (*cli).apiTokenCreate},
+	{"api-token list", "", "list your API tokens (an admin: all)", (*cli).apiTokenList},
+	{"api-token revoke", "ID", "revoke an API token", (*cli).apiTokenRevoke},
+	{"audit", "[--text T] [--limit N]", "who changed what (admin)", (*cli).audit},
+	{"license show", "", "the licence, nodes in operation and restrictions", (*cli).licenseShow},
+	{"license apply", "FILE|-", "apply a signed licence (admin)", (*cli).licenseApply},
+	{"license keygen", "[--private-key FILE]", "issuer: make a licence signing key pair", (*cli).licenseKeygen},
+	{"license issue", "--organization O --nodes N --expires YYYY-MM-DD [--controller-only]", "issuer: sign a licence", (*cli).licenseIssue},
 	{"overview", "[filters]", "counts of everything, with filters", (*cli).overview},
 	{"clusters", "[filters]", "list clusters with their controller and node counts", (*cli).clusters},
 	{"nodes", "[filters]", "list nodes with their sensor status", (*cli).nodes},
@@ -60,22 +76,28 @@ Usage: runwatchctl [--server URL] [--token TOKEN] [-o table|json] COMMAND [flags
 Commands:
 `)
 	for _, cmd := range commands {
-		fmt.Fprintf(c.errw, "  %-14s %-52s %s\n", cmd.name, cmd.args, cmd.help)
+		fmt.Fprintf(c.errw, "  %-16s %-62s %s\n", cmd.name, cmd.args, cmd.help)
 	}
 	fmt.Fprintf(c.errw, `
 Filters (list commands): --cluster, --namespace, --workload, --image, --node,
   --window now|1h|24h|3d|7d|10d, --text, --limit N, --page-token T, --all
 
-The server is --server or RUNWATCH_SERVER (default http://127.0.0.1:8080).
-The token is --token, RUNWATCH_API_TOKEN, RUNWATCH_ADMIN_TOKEN, or else the
+The server is --server, RUNWATCH_SERVER, the server of 'runwatchctl login', or
+http://127.0.0.1:8080. The token is --token, RUNWATCH_API_TOKEN,
+RUNWATCH_ADMIN_TOKEN, the token 'runwatchctl login' saved, or else the
 admin-token file a local platform keeps in ./runwatch-data (RUNWATCH_DATA_DIR).
+Passwords are read from the terminal, or RUNWATCH_PASSWORD, or one line of stdin.
 `)
 }
 
 func (c *cli) dispatch(ctx context.Context, args []string) error {
 	global := flag.NewFlagSet("runwatchctl", flag.ContinueOnError)
 	global.SetOutput(io.Discard)
-	global.StringVar(&c.server, "server", envOr("RUNWATCH_SERVER", "http://127.0.0.1:8080"), "platform URL")
+	defaultServer := "http://127.0.0.1:8080"
+	if cfg, ok := loadConfig(); ok && cfg.Server != "" {
+		defaultServer = cfg.Server
+	}
+	global.StringVar(&c.server, "server", envOr("RUNWATCH_SERVER", defaultServer), "platform URL")
 	global.StringVar(&c.token, "token", "", "API token")
 	global.StringVar(&c.output, "o", "table", "output: table or json")
 	if err := global.Parse(args); err != nil {
@@ -134,6 +156,9 @@ func (c *cli) resolveToken() string {
 			return v
 		}
 	}
+	if cfg, ok := loadConfig(); ok && (cfg.Server == "" || cfg.Server == c.server) {
+		return cfg.Token
+	}
 	b, err := os.ReadFile(filepath.Join(envOr("RUNWATCH_DATA_DIR", "runwatch-data"), "admin-token"))
 	if err == nil {
 		return strings.TrimSpace(string(b))
@@ -155,6 +180,7 @@ func (c *cli) connect() {
 	hc := &http.Client{Timeout: 60 * time.Second}
 	c.inventory = runwatchv1connect.NewInventoryServiceClient(hc, c.server, auth)
 	c.admin = runwatchv1connect.NewAdminServiceClient(hc, c.server, auth)
+	c.auth = runwatchv1connect.NewAuthServiceClient(hc, c.server, auth)
 }
 
 // listFlags are the filters and paging every list command takes.

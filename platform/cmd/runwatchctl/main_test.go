@@ -13,7 +13,7 @@ import (
 func ctl(t *testing.T, in *platformtest.Instance, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), append([]string{"--server", in.URL, "--token", platformtest.AdminToken}, args...), &out, &errb)
+	code := run(context.Background(), append([]string{"--server", in.URL, "--token", platformtest.AdminToken}, args...), strings.NewReader(""), &out, &errb)
 	return out.String(), errb.String(), code
 }
 
@@ -90,7 +90,7 @@ func TestCLI(t *testing.T) {
 		}
 	}
 	var out2, errb bytes.Buffer
-	if code := run(context.Background(), []string{"--server", in.URL, "--token", "wrong-token-123", "clusters"}, &out2, &errb); code == 0 || !strings.Contains(errb.String(), "unauthenticated") {
+	if code := run(context.Background(), []string{"--server", in.URL, "--token", "wrong-token-123", "clusters"}, strings.NewReader(""), &out2, &errb); code == 0 || !strings.Contains(errb.String(), "unauthenticated") {
 		t.Errorf("wrong token: exit %d, %q", code, errb.String())
 	}
 }

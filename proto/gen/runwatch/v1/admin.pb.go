@@ -76,6 +76,61 @@ func (RegistrationTokenState) EnumDescriptor() ([]byte, []int) {
 	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{0}
 }
 
+// LicenseSource says where the entitlement in force comes from.
+type LicenseSource int32
+
+const (
+	LicenseSource_LICENSE_SOURCE_UNSPECIFIED LicenseSource = 0
+	// No licence applied: the documented default entitlement.
+	LicenseSource_LICENSE_SOURCE_DEFAULT LicenseSource = 1
+	LicenseSource_LICENSE_SOURCE_LICENSE LicenseSource = 2
+	// The applied licence expired: the default entitlement is back in force.
+	LicenseSource_LICENSE_SOURCE_EXPIRED LicenseSource = 3
+)
+
+// Enum value maps for LicenseSource.
+var (
+	LicenseSource_name = map[int32]string{
+		0: "LICENSE_SOURCE_UNSPECIFIED",
+		1: "LICENSE_SOURCE_DEFAULT",
+		2: "LICENSE_SOURCE_LICENSE",
+		3: "LICENSE_SOURCE_EXPIRED",
+	}
+	LicenseSource_value = map[string]int32{
+		"LICENSE_SOURCE_UNSPECIFIED": 0,
+		"LICENSE_SOURCE_DEFAULT":     1,
+		"LICENSE_SOURCE_LICENSE":     2,
+		"LICENSE_SOURCE_EXPIRED":     3,
+	}
+)
+
+func (x LicenseSource) Enum() *LicenseSource {
+	p := new(LicenseSource)
+	*p = x
+	return p
+}
+
+func (x LicenseSource) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LicenseSource) Descriptor() protoreflect.EnumDescriptor {
+	return file_runwatch_v1_admin_proto_enumTypes[1].Descriptor()
+}
+
+func (LicenseSource) Type() protoreflect.EnumType {
+	return &file_runwatch_v1_admin_proto_enumTypes[1]
+}
+
+func (x LicenseSource) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LicenseSource.Descriptor instead.
+func (LicenseSource) EnumDescriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
 // RegistrationToken describes a token; it never holds the secret.
 type RegistrationToken struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -478,11 +533,1375 @@ func (x *RevokeRegistrationTokenResponse) GetRegistrationToken() *RegistrationTo
 	return nil
 }
 
+type CreateUserRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Lowercase letters, digits, '.', '_' and '-', 3 to 64 characters.
+	Username string `protobuf:"bytes,1,opt,name=username,proto3" json:"username,omitempty"`
+	// At least 12 characters.
+	Password      string `protobuf:"bytes,2,opt,name=password,proto3" json:"password,omitempty"`
+	Role          Role   `protobuf:"varint,3,opt,name=role,proto3,enum=runwatch.v1.Role" json:"role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateUserRequest) Reset() {
+	*x = CreateUserRequest{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateUserRequest) ProtoMessage() {}
+
+func (x *CreateUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateUserRequest.ProtoReflect.Descriptor instead.
+func (*CreateUserRequest) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CreateUserRequest) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+func (x *CreateUserRequest) GetPassword() string {
+	if x != nil {
+		return x.Password
+	}
+	return ""
+}
+
+func (x *CreateUserRequest) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
+type CreateUserResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          *User                  `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateUserResponse) Reset() {
+	*x = CreateUserResponse{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateUserResponse) ProtoMessage() {}
+
+func (x *CreateUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateUserResponse.ProtoReflect.Descriptor instead.
+func (*CreateUserResponse) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *CreateUserResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+type ListUsersRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListUsersRequest) Reset() {
+	*x = ListUsersRequest{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListUsersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListUsersRequest) ProtoMessage() {}
+
+func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListUsersRequest.ProtoReflect.Descriptor instead.
+func (*ListUsersRequest) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{9}
+}
+
+type ListUsersResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Users         []*User                `protobuf:"bytes,1,rep,name=users,proto3" json:"users,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListUsersResponse) Reset() {
+	*x = ListUsersResponse{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListUsersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListUsersResponse) ProtoMessage() {}
+
+func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListUsersResponse.ProtoReflect.Descriptor instead.
+func (*ListUsersResponse) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ListUsersResponse) GetUsers() []*User {
+	if x != nil {
+		return x.Users
+	}
+	return nil
+}
+
+type UpdateUserRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// ROLE_UNSPECIFIED keeps the role.
+	Role Role `protobuf:"varint,2,opt,name=role,proto3,enum=runwatch.v1.Role" json:"role,omitempty"`
+	// Empty keeps the password.
+	NewPassword string `protobuf:"bytes,3,opt,name=new_password,json=newPassword,proto3" json:"new_password,omitempty"`
+	// Set to disable (true) or enable (false) the account; absent keeps it.
+	Disabled      *bool `protobuf:"varint,4,opt,name=disabled,proto3,oneof" json:"disabled,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateUserRequest) Reset() {
+	*x = UpdateUserRequest{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateUserRequest) ProtoMessage() {}
+
+func (x *UpdateUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateUserRequest.ProtoReflect.Descriptor instead.
+func (*UpdateUserRequest) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *UpdateUserRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *UpdateUserRequest) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
+func (x *UpdateUserRequest) GetNewPassword() string {
+	if x != nil {
+		return x.NewPassword
+	}
+	return ""
+}
+
+func (x *UpdateUserRequest) GetDisabled() bool {
+	if x != nil && x.Disabled != nil {
+		return *x.Disabled
+	}
+	return false
+}
+
+type UpdateUserResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          *User                  `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateUserResponse) Reset() {
+	*x = UpdateUserResponse{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateUserResponse) ProtoMessage() {}
+
+func (x *UpdateUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateUserResponse.ProtoReflect.Descriptor instead.
+func (*UpdateUserResponse) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *UpdateUserResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+type DeleteUserRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteUserRequest) Reset() {
+	*x = DeleteUserRequest{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteUserRequest) ProtoMessage() {}
+
+func (x *DeleteUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteUserRequest.ProtoReflect.Descriptor instead.
+func (*DeleteUserRequest) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *DeleteUserRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type DeleteUserResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteUserResponse) Reset() {
+	*x = DeleteUserResponse{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteUserResponse) ProtoMessage() {}
+
+func (x *DeleteUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteUserResponse.ProtoReflect.Descriptor instead.
+func (*DeleteUserResponse) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{14}
+}
+
+// APIToken describes an API token; it never holds the secret.
+type APIToken struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name   string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Role   Role                   `protobuf:"varint,3,opt,name=role,proto3,enum=runwatch.v1.Role" json:"role,omitempty"`
+	UserId string                 `protobuf:"bytes,4,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// The creator's username ("admin-token" for RUNWATCH_ADMIN_TOKEN).
+	Username      string                 `protobuf:"bytes,5,opt,name=username,proto3" json:"username,omitempty"`
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	RevokedAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=revoked_at,json=revokedAt,proto3" json:"revoked_at,omitempty"`
+	LastUsedAt    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=last_used_at,json=lastUsedAt,proto3" json:"last_used_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *APIToken) Reset() {
+	*x = APIToken{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *APIToken) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*APIToken) ProtoMessage() {}
+
+func (x *APIToken) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use APIToken.ProtoReflect.Descriptor instead.
+func (*APIToken) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *APIToken) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *APIToken) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *APIToken) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
+func (x *APIToken) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *APIToken) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+func (x *APIToken) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *APIToken) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+func (x *APIToken) GetRevokedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RevokedAt
+	}
+	return nil
+}
+
+func (x *APIToken) GetLastUsedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastUsedAt
+	}
+	return nil
+}
+
+type CreateAPITokenRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// At most the creator's role; ROLE_UNSPECIFIED means the creator's.
+	Role Role `protobuf:"varint,2,opt,name=role,proto3,enum=runwatch.v1.Role" json:"role,omitempty"`
+	// 0 means 90 days; at most 2 years.
+	Ttl           *durationpb.Duration `protobuf:"bytes,3,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateAPITokenRequest) Reset() {
+	*x = CreateAPITokenRequest{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateAPITokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateAPITokenRequest) ProtoMessage() {}
+
+func (x *CreateAPITokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateAPITokenRequest.ProtoReflect.Descriptor instead.
+func (*CreateAPITokenRequest) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *CreateAPITokenRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CreateAPITokenRequest) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
+func (x *CreateAPITokenRequest) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
+type CreateAPITokenResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The secret, shown once.
+	Token         string    `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	ApiToken      *APIToken `protobuf:"bytes,2,opt,name=api_token,json=apiToken,proto3" json:"api_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateAPITokenResponse) Reset() {
+	*x = CreateAPITokenResponse{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateAPITokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateAPITokenResponse) ProtoMessage() {}
+
+func (x *CreateAPITokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateAPITokenResponse.ProtoReflect.Descriptor instead.
+func (*CreateAPITokenResponse) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *CreateAPITokenResponse) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *CreateAPITokenResponse) GetApiToken() *APIToken {
+	if x != nil {
+		return x.ApiToken
+	}
+	return nil
+}
+
+type ListAPITokensRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAPITokensRequest) Reset() {
+	*x = ListAPITokensRequest{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAPITokensRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAPITokensRequest) ProtoMessage() {}
+
+func (x *ListAPITokensRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAPITokensRequest.ProtoReflect.Descriptor instead.
+func (*ListAPITokensRequest) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{18}
+}
+
+type ListAPITokensResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ApiTokens     []*APIToken            `protobuf:"bytes,1,rep,name=api_tokens,json=apiTokens,proto3" json:"api_tokens,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAPITokensResponse) Reset() {
+	*x = ListAPITokensResponse{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAPITokensResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAPITokensResponse) ProtoMessage() {}
+
+func (x *ListAPITokensResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAPITokensResponse.ProtoReflect.Descriptor instead.
+func (*ListAPITokensResponse) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ListAPITokensResponse) GetApiTokens() []*APIToken {
+	if x != nil {
+		return x.ApiTokens
+	}
+	return nil
+}
+
+type RevokeAPITokenRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeAPITokenRequest) Reset() {
+	*x = RevokeAPITokenRequest{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeAPITokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeAPITokenRequest) ProtoMessage() {}
+
+func (x *RevokeAPITokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeAPITokenRequest.ProtoReflect.Descriptor instead.
+func (*RevokeAPITokenRequest) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *RevokeAPITokenRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type RevokeAPITokenResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ApiToken      *APIToken              `protobuf:"bytes,1,opt,name=api_token,json=apiToken,proto3" json:"api_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeAPITokenResponse) Reset() {
+	*x = RevokeAPITokenResponse{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeAPITokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeAPITokenResponse) ProtoMessage() {}
+
+func (x *RevokeAPITokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeAPITokenResponse.ProtoReflect.Descriptor instead.
+func (*RevokeAPITokenResponse) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *RevokeAPITokenResponse) GetApiToken() *APIToken {
+	if x != nil {
+		return x.ApiToken
+	}
+	return nil
+}
+
+// AuditEvent is one change, or one attempt to sign in.
+type AuditEvent struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Id        int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	At        *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=at,proto3" json:"at,omitempty"`
+	ActorKind PrincipalKind          `protobuf:"varint,3,opt,name=actor_kind,json=actorKind,proto3,enum=runwatch.v1.PrincipalKind" json:"actor_kind,omitempty"`
+	// Username, API token id, "admin-token", or the username tried at login.
+	Actor string `protobuf:"bytes,4,opt,name=actor,proto3" json:"actor,omitempty"`
+	// The procedure, e.g. "/runwatch.v1.AdminService/CreateUser".
+	Action string `protobuf:"bytes,5,opt,name=action,proto3" json:"action,omitempty"`
+	// The request with its secrets redacted, as JSON.
+	Detail string `protobuf:"bytes,6,opt,name=detail,proto3" json:"detail,omitempty"`
+	// "ok", or the Connect error code.
+	Result        string `protobuf:"bytes,7,opt,name=result,proto3" json:"result,omitempty"`
+	RemoteAddr    string `protobuf:"bytes,8,opt,name=remote_addr,json=remoteAddr,proto3" json:"remote_addr,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditEvent) Reset() {
+	*x = AuditEvent{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditEvent) ProtoMessage() {}
+
+func (x *AuditEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
+func (*AuditEvent) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *AuditEvent) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *AuditEvent) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *AuditEvent) GetActorKind() PrincipalKind {
+	if x != nil {
+		return x.ActorKind
+	}
+	return PrincipalKind_PRINCIPAL_KIND_UNSPECIFIED
+}
+
+func (x *AuditEvent) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetResult() string {
+	if x != nil {
+		return x.Result
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetRemoteAddr() string {
+	if x != nil {
+		return x.RemoteAddr
+	}
+	return ""
+}
+
+type ListAuditEventsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only events of this actor, or containing this text in the action.
+	Text          string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
+	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAuditEventsRequest) Reset() {
+	*x = ListAuditEventsRequest{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAuditEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAuditEventsRequest) ProtoMessage() {}
+
+func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAuditEventsRequest.ProtoReflect.Descriptor instead.
+func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListAuditEventsRequest) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *ListAuditEventsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListAuditEventsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListAuditEventsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Events        []*AuditEvent          `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAuditEventsResponse) Reset() {
+	*x = ListAuditEventsResponse{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAuditEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAuditEventsResponse) ProtoMessage() {}
+
+func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAuditEventsResponse.ProtoReflect.Descriptor instead.
+func (*ListAuditEventsResponse) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ListAuditEventsResponse) GetEvents() []*AuditEvent {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+func (x *ListAuditEventsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type ApplyLicenseRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The licence as issued: "rwl1.<payload>.<signature>".
+	License       string `protobuf:"bytes,1,opt,name=license,proto3" json:"license,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApplyLicenseRequest) Reset() {
+	*x = ApplyLicenseRequest{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplyLicenseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplyLicenseRequest) ProtoMessage() {}
+
+func (x *ApplyLicenseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplyLicenseRequest.ProtoReflect.Descriptor instead.
+func (*ApplyLicenseRequest) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ApplyLicenseRequest) GetLicense() string {
+	if x != nil {
+		return x.License
+	}
+	return ""
+}
+
+type ApplyLicenseResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	License       *License               `protobuf:"bytes,1,opt,name=license,proto3" json:"license,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApplyLicenseResponse) Reset() {
+	*x = ApplyLicenseResponse{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplyLicenseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplyLicenseResponse) ProtoMessage() {}
+
+func (x *ApplyLicenseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplyLicenseResponse.ProtoReflect.Descriptor instead.
+func (*ApplyLicenseResponse) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ApplyLicenseResponse) GetLicense() *License {
+	if x != nil {
+		return x.License
+	}
+	return nil
+}
+
+type License struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Source       LicenseSource          `protobuf:"varint,1,opt,name=source,proto3,enum=runwatch.v1.LicenseSource" json:"source,omitempty"`
+	Id           string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Organization string                 `protobuf:"bytes,3,opt,name=organization,proto3" json:"organization,omitempty"`
+	IssuedAt     *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=issued_at,json=issuedAt,proto3" json:"issued_at,omitempty"`
+	ExpiresAt    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	// How many nodes may run sensors.
+	SensorNodes     int64 `protobuf:"varint,6,opt,name=sensor_nodes,json=sensorNodes,proto3" json:"sensor_nodes,omitempty"`
+	SensorsLicensed bool  `protobuf:"varint,7,opt,name=sensors_licensed,json=sensorsLicensed,proto3" json:"sensors_licensed,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *License) Reset() {
+	*x = License{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *License) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*License) ProtoMessage() {}
+
+func (x *License) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use License.ProtoReflect.Descriptor instead.
+func (*License) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *License) GetSource() LicenseSource {
+	if x != nil {
+		return x.Source
+	}
+	return LicenseSource_LICENSE_SOURCE_UNSPECIFIED
+}
+
+func (x *License) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *License) GetOrganization() string {
+	if x != nil {
+		return x.Organization
+	}
+	return ""
+}
+
+func (x *License) GetIssuedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.IssuedAt
+	}
+	return nil
+}
+
+func (x *License) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+func (x *License) GetSensorNodes() int64 {
+	if x != nil {
+		return x.SensorNodes
+	}
+	return 0
+}
+
+func (x *License) GetSensorsLicensed() bool {
+	if x != nil {
+		return x.SensorsLicensed
+	}
+	return false
+}
+
+// NodeEntitlement is a node in operation (its sensor heartbeats).
+type NodeEntitlement struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ClusterId   string                 `protobuf:"bytes,1,opt,name=cluster_id,json=clusterId,proto3" json:"cluster_id,omitempty"`
+	ClusterName string                 `protobuf:"bytes,2,opt,name=cluster_name,json=clusterName,proto3" json:"cluster_name,omitempty"`
+	NodeName    string                 `protobuf:"bytes,3,opt,name=node_name,json=nodeName,proto3" json:"node_name,omitempty"`
+	// When the sensor started operating; the newest are restricted first.
+	Since         *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=since,proto3" json:"since,omitempty"`
+	Restricted    bool                   `protobuf:"varint,5,opt,name=restricted,proto3" json:"restricted,omitempty"`
+	Reason        string                 `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodeEntitlement) Reset() {
+	*x = NodeEntitlement{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeEntitlement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeEntitlement) ProtoMessage() {}
+
+func (x *NodeEntitlement) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeEntitlement.ProtoReflect.Descriptor instead.
+func (*NodeEntitlement) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *NodeEntitlement) GetClusterId() string {
+	if x != nil {
+		return x.ClusterId
+	}
+	return ""
+}
+
+func (x *NodeEntitlement) GetClusterName() string {
+	if x != nil {
+		return x.ClusterName
+	}
+	return ""
+}
+
+func (x *NodeEntitlement) GetNodeName() string {
+	if x != nil {
+		return x.NodeName
+	}
+	return ""
+}
+
+func (x *NodeEntitlement) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+func (x *NodeEntitlement) GetRestricted() bool {
+	if x != nil {
+		return x.Restricted
+	}
+	return false
+}
+
+func (x *NodeEntitlement) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type GetLicenseRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLicenseRequest) Reset() {
+	*x = GetLicenseRequest{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLicenseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLicenseRequest) ProtoMessage() {}
+
+func (x *GetLicenseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLicenseRequest.ProtoReflect.Descriptor instead.
+func (*GetLicenseRequest) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{29}
+}
+
+type GetLicenseResponse struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	License          *License               `protobuf:"bytes,1,opt,name=license,proto3" json:"license,omitempty"`
+	NodesInOperation int64                  `protobuf:"varint,2,opt,name=nodes_in_operation,json=nodesInOperation,proto3" json:"nodes_in_operation,omitempty"`
+	NodesRestricted  int64                  `protobuf:"varint,3,opt,name=nodes_restricted,json=nodesRestricted,proto3" json:"nodes_restricted,omitempty"`
+	Nodes            []*NodeEntitlement     `protobuf:"bytes,4,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *GetLicenseResponse) Reset() {
+	*x = GetLicenseResponse{}
+	mi := &file_runwatch_v1_admin_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLicenseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLicenseResponse) ProtoMessage() {}
+
+func (x *GetLicenseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_admin_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLicenseResponse.ProtoReflect.Descriptor instead.
+func (*GetLicenseResponse) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_admin_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *GetLicenseResponse) GetLicense() *License {
+	if x != nil {
+		return x.License
+	}
+	return nil
+}
+
+func (x *GetLicenseResponse) GetNodesInOperation() int64 {
+	if x != nil {
+		return x.NodesInOperation
+	}
+	return 0
+}
+
+func (x *GetLicenseResponse) GetNodesRestricted() int64 {
+	if x != nil {
+		return x.NodesRestricted
+	}
+	return 0
+}
+
+func (x *GetLicenseResponse) GetNodes() []*NodeEntitlement {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
+}
+
 var File_runwatch_v1_admin_proto protoreflect.FileDescriptor
 
 const file_runwatch_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x17runwatch/v1/admin.proto\x12\vrunwatch.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1\x03\n" +
+	"\x17runwatch/v1/admin.proto\x12\vrunwatch.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16runwatch/v1/auth.proto\"\xb1\x03\n" +
 	"\x11RegistrationToken\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +
@@ -512,16 +1931,133 @@ const file_runwatch_v1_admin_proto_rawDesc = "" +
 	"\x1eRevokeRegistrationTokenRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"p\n" +
 	"\x1fRevokeRegistrationTokenResponse\x12M\n" +
-	"\x12registration_token\x18\x01 \x01(\v2\x1e.runwatch.v1.RegistrationTokenR\x11registrationToken*\xb3\x01\n" +
+	"\x12registration_token\x18\x01 \x01(\v2\x1e.runwatch.v1.RegistrationTokenR\x11registrationToken\"r\n" +
+	"\x11CreateUserRequest\x12\x1a\n" +
+	"\busername\x18\x01 \x01(\tR\busername\x12\x1a\n" +
+	"\bpassword\x18\x02 \x01(\tR\bpassword\x12%\n" +
+	"\x04role\x18\x03 \x01(\x0e2\x11.runwatch.v1.RoleR\x04role\";\n" +
+	"\x12CreateUserResponse\x12%\n" +
+	"\x04user\x18\x01 \x01(\v2\x11.runwatch.v1.UserR\x04user\"\x12\n" +
+	"\x10ListUsersRequest\"<\n" +
+	"\x11ListUsersResponse\x12'\n" +
+	"\x05users\x18\x01 \x03(\v2\x11.runwatch.v1.UserR\x05users\"\x9b\x01\n" +
+	"\x11UpdateUserRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12%\n" +
+	"\x04role\x18\x02 \x01(\x0e2\x11.runwatch.v1.RoleR\x04role\x12!\n" +
+	"\fnew_password\x18\x03 \x01(\tR\vnewPassword\x12\x1f\n" +
+	"\bdisabled\x18\x04 \x01(\bH\x00R\bdisabled\x88\x01\x01B\v\n" +
+	"\t_disabled\";\n" +
+	"\x12UpdateUserResponse\x12%\n" +
+	"\x04user\x18\x01 \x01(\v2\x11.runwatch.v1.UserR\x04user\"#\n" +
+	"\x11DeleteUserRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"\x14\n" +
+	"\x12DeleteUserResponse\"\xf9\x02\n" +
+	"\bAPIToken\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12%\n" +
+	"\x04role\x18\x03 \x01(\x0e2\x11.runwatch.v1.RoleR\x04role\x12\x17\n" +
+	"\auser_id\x18\x04 \x01(\tR\x06userId\x12\x1a\n" +
+	"\busername\x18\x05 \x01(\tR\busername\x129\n" +
+	"\n" +
+	"created_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
+	"\n" +
+	"expires_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x129\n" +
+	"\n" +
+	"revoked_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\trevokedAt\x12<\n" +
+	"\flast_used_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"lastUsedAt\"\x7f\n" +
+	"\x15CreateAPITokenRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
+	"\x04role\x18\x02 \x01(\x0e2\x11.runwatch.v1.RoleR\x04role\x12+\n" +
+	"\x03ttl\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\"b\n" +
+	"\x16CreateAPITokenResponse\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x122\n" +
+	"\tapi_token\x18\x02 \x01(\v2\x15.runwatch.v1.APITokenR\bapiToken\"\x16\n" +
+	"\x14ListAPITokensRequest\"M\n" +
+	"\x15ListAPITokensResponse\x124\n" +
+	"\n" +
+	"api_tokens\x18\x01 \x03(\v2\x15.runwatch.v1.APITokenR\tapiTokens\"'\n" +
+	"\x15RevokeAPITokenRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"L\n" +
+	"\x16RevokeAPITokenResponse\x122\n" +
+	"\tapi_token\x18\x01 \x01(\v2\x15.runwatch.v1.APITokenR\bapiToken\"\x82\x02\n" +
+	"\n" +
+	"AuditEvent\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\x12*\n" +
+	"\x02at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x129\n" +
+	"\n" +
+	"actor_kind\x18\x03 \x01(\x0e2\x1a.runwatch.v1.PrincipalKindR\tactorKind\x12\x14\n" +
+	"\x05actor\x18\x04 \x01(\tR\x05actor\x12\x16\n" +
+	"\x06action\x18\x05 \x01(\tR\x06action\x12\x16\n" +
+	"\x06detail\x18\x06 \x01(\tR\x06detail\x12\x16\n" +
+	"\x06result\x18\a \x01(\tR\x06result\x12\x1f\n" +
+	"\vremote_addr\x18\b \x01(\tR\n" +
+	"remoteAddr\"h\n" +
+	"\x16ListAuditEventsRequest\x12\x12\n" +
+	"\x04text\x18\x01 \x01(\tR\x04text\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"r\n" +
+	"\x17ListAuditEventsResponse\x12/\n" +
+	"\x06events\x18\x01 \x03(\v2\x17.runwatch.v1.AuditEventR\x06events\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"/\n" +
+	"\x13ApplyLicenseRequest\x12\x18\n" +
+	"\alicense\x18\x01 \x01(\tR\alicense\"F\n" +
+	"\x14ApplyLicenseResponse\x12.\n" +
+	"\alicense\x18\x01 \x01(\v2\x14.runwatch.v1.LicenseR\alicense\"\xb3\x02\n" +
+	"\aLicense\x122\n" +
+	"\x06source\x18\x01 \x01(\x0e2\x1a.runwatch.v1.LicenseSourceR\x06source\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\"\n" +
+	"\forganization\x18\x03 \x01(\tR\forganization\x127\n" +
+	"\tissued_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bissuedAt\x129\n" +
+	"\n" +
+	"expires_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12!\n" +
+	"\fsensor_nodes\x18\x06 \x01(\x03R\vsensorNodes\x12)\n" +
+	"\x10sensors_licensed\x18\a \x01(\bR\x0fsensorsLicensed\"\xda\x01\n" +
+	"\x0fNodeEntitlement\x12\x1d\n" +
+	"\n" +
+	"cluster_id\x18\x01 \x01(\tR\tclusterId\x12!\n" +
+	"\fcluster_name\x18\x02 \x01(\tR\vclusterName\x12\x1b\n" +
+	"\tnode_name\x18\x03 \x01(\tR\bnodeName\x120\n" +
+	"\x05since\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x1e\n" +
+	"\n" +
+	"restricted\x18\x05 \x01(\bR\n" +
+	"restricted\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\"\x13\n" +
+	"\x11GetLicenseRequest\"\xd1\x01\n" +
+	"\x12GetLicenseResponse\x12.\n" +
+	"\alicense\x18\x01 \x01(\v2\x14.runwatch.v1.LicenseR\alicense\x12,\n" +
+	"\x12nodes_in_operation\x18\x02 \x01(\x03R\x10nodesInOperation\x12)\n" +
+	"\x10nodes_restricted\x18\x03 \x01(\x03R\x0fnodesRestricted\x122\n" +
+	"\x05nodes\x18\x04 \x03(\v2\x1c.runwatch.v1.NodeEntitlementR\x05nodes*\xb3\x01\n" +
 	"\x16RegistrationTokenState\x12(\n" +
 	"$REGISTRATION_TOKEN_STATE_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fREGISTRATION_TOKEN_STATE_ACTIVE\x10\x01\x12$\n" +
 	" REGISTRATION_TOKEN_STATE_EXPIRED\x10\x02\x12$\n" +
-	" REGISTRATION_TOKEN_STATE_REVOKED\x10\x032\xf9\x02\n" +
+	" REGISTRATION_TOKEN_STATE_REVOKED\x10\x03*\x83\x01\n" +
+	"\rLicenseSource\x12\x1e\n" +
+	"\x1aLICENSE_SOURCE_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16LICENSE_SOURCE_DEFAULT\x10\x01\x12\x1a\n" +
+	"\x16LICENSE_SOURCE_LICENSE\x10\x02\x12\x1a\n" +
+	"\x16LICENSE_SOURCE_EXPIRED\x10\x032\xe5\t\n" +
 	"\fAdminService\x12v\n" +
 	"\x17CreateRegistrationToken\x12+.runwatch.v1.CreateRegistrationTokenRequest\x1a,.runwatch.v1.CreateRegistrationTokenResponse\"\x00\x12v\n" +
 	"\x16ListRegistrationTokens\x12*.runwatch.v1.ListRegistrationTokensRequest\x1a+.runwatch.v1.ListRegistrationTokensResponse\"\x03\x90\x02\x01\x12y\n" +
-	"\x17RevokeRegistrationToken\x12+.runwatch.v1.RevokeRegistrationTokenRequest\x1a,.runwatch.v1.RevokeRegistrationTokenResponse\"\x03\x90\x02\x02B?Z=github.com/runwatch/runwatch/proto/gen/runwatch/v1;runwatchv1b\x06proto3"
+	"\x17RevokeRegistrationToken\x12+.runwatch.v1.RevokeRegistrationTokenRequest\x1a,.runwatch.v1.RevokeRegistrationTokenResponse\"\x03\x90\x02\x02\x12O\n" +
+	"\n" +
+	"CreateUser\x12\x1e.runwatch.v1.CreateUserRequest\x1a\x1f.runwatch.v1.CreateUserResponse\"\x00\x12O\n" +
+	"\tListUsers\x12\x1d.runwatch.v1.ListUsersRequest\x1a\x1e.runwatch.v1.ListUsersResponse\"\x03\x90\x02\x01\x12O\n" +
+	"\n" +
+	"UpdateUser\x12\x1e.runwatch.v1.UpdateUserRequest\x1a\x1f.runwatch.v1.UpdateUserResponse\"\x00\x12O\n" +
+	"\n" +
+	"DeleteUser\x12\x1e.runwatch.v1.DeleteUserRequest\x1a\x1f.runwatch.v1.DeleteUserResponse\"\x00\x12[\n" +
+	"\x0eCreateAPIToken\x12\".runwatch.v1.CreateAPITokenRequest\x1a#.runwatch.v1.CreateAPITokenResponse\"\x00\x12[\n" +
+	"\rListAPITokens\x12!.runwatch.v1.ListAPITokensRequest\x1a\".runwatch.v1.ListAPITokensResponse\"\x03\x90\x02\x01\x12^\n" +
+	"\x0eRevokeAPIToken\x12\".runwatch.v1.RevokeAPITokenRequest\x1a#.runwatch.v1.RevokeAPITokenResponse\"\x03\x90\x02\x02\x12a\n" +
+	"\x0fListAuditEvents\x12#.runwatch.v1.ListAuditEventsRequest\x1a$.runwatch.v1.ListAuditEventsResponse\"\x03\x90\x02\x01\x12U\n" +
+	"\fApplyLicense\x12 .runwatch.v1.ApplyLicenseRequest\x1a!.runwatch.v1.ApplyLicenseResponse\"\x00\x12R\n" +
+	"\n" +
+	"GetLicense\x12\x1e.runwatch.v1.GetLicenseRequest\x1a\x1f.runwatch.v1.GetLicenseResponse\"\x03\x90\x02\x01B?Z=github.com/runwatch/runwatch/proto/gen/runwatch/v1;runwatchv1b\x06proto3"
 
 var (
 	file_runwatch_v1_admin_proto_rawDescOnce sync.Once
@@ -535,41 +2071,114 @@ func file_runwatch_v1_admin_proto_rawDescGZIP() []byte {
 	return file_runwatch_v1_admin_proto_rawDescData
 }
 
-var file_runwatch_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_runwatch_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_runwatch_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_runwatch_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_runwatch_v1_admin_proto_goTypes = []any{
 	(RegistrationTokenState)(0),             // 0: runwatch.v1.RegistrationTokenState
-	(*RegistrationToken)(nil),               // 1: runwatch.v1.RegistrationToken
-	(*CreateRegistrationTokenRequest)(nil),  // 2: runwatch.v1.CreateRegistrationTokenRequest
-	(*CreateRegistrationTokenResponse)(nil), // 3: runwatch.v1.CreateRegistrationTokenResponse
-	(*ListRegistrationTokensRequest)(nil),   // 4: runwatch.v1.ListRegistrationTokensRequest
-	(*ListRegistrationTokensResponse)(nil),  // 5: runwatch.v1.ListRegistrationTokensResponse
-	(*RevokeRegistrationTokenRequest)(nil),  // 6: runwatch.v1.RevokeRegistrationTokenRequest
-	(*RevokeRegistrationTokenResponse)(nil), // 7: runwatch.v1.RevokeRegistrationTokenResponse
-	(*timestamppb.Timestamp)(nil),           // 8: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),             // 9: google.protobuf.Duration
+	(LicenseSource)(0),                      // 1: runwatch.v1.LicenseSource
+	(*RegistrationToken)(nil),               // 2: runwatch.v1.RegistrationToken
+	(*CreateRegistrationTokenRequest)(nil),  // 3: runwatch.v1.CreateRegistrationTokenRequest
+	(*CreateRegistrationTokenResponse)(nil), // 4: runwatch.v1.CreateRegistrationTokenResponse
+	(*ListRegistrationTokensRequest)(nil),   // 5: runwatch.v1.ListRegistrationTokensRequest
+	(*ListRegistrationTokensResponse)(nil),  // 6: runwatch.v1.ListRegistrationTokensResponse
+	(*RevokeRegistrationTokenRequest)(nil),  // 7: runwatch.v1.RevokeRegistrationTokenRequest
+	(*RevokeRegistrationTokenResponse)(nil), // 8: runwatch.v1.RevokeRegistrationTokenResponse
+	(*CreateUserRequest)(nil),               // 9: runwatch.v1.CreateUserRequest
+	(*CreateUserResponse)(nil),              // 10: runwatch.v1.CreateUserResponse
+	(*ListUsersRequest)(nil),                // 11: runwatch.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),               // 12: runwatch.v1.ListUsersResponse
+	(*UpdateUserRequest)(nil),               // 13: runwatch.v1.UpdateUserRequest
+	(*UpdateUserResponse)(nil),              // 14: runwatch.v1.UpdateUserResponse
+	(*DeleteUserRequest)(nil),               // 15: runwatch.v1.DeleteUserRequest
+	(*DeleteUserResponse)(nil),              // 16: runwatch.v1.DeleteUserResponse
+	(*APIToken)(nil),                        // 17: runwatch.v1.APIToken
+	(*CreateAPITokenRequest)(nil),           // 18: runwatch.v1.CreateAPITokenRequest
+	(*CreateAPITokenResponse)(nil),          // 19: runwatch.v1.CreateAPITokenResponse
+	(*ListAPITokensRequest)(nil),            // 20: runwatch.v1.ListAPITokensRequest
+	(*ListAPITokensResponse)(nil),           // 21: runwatch.v1.ListAPITokensResponse
+	(*RevokeAPITokenRequest)(nil),           // 22: runwatch.v1.RevokeAPITokenRequest
+	(*RevokeAPITokenResponse)(nil),          // 23: runwatch.v1.RevokeAPITokenResponse
+	(*AuditEvent)(nil),                      // 24: runwatch.v1.AuditEvent
+	(*ListAuditEventsRequest)(nil),          // 25: runwatch.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),         // 26: runwatch.v1.ListAuditEventsResponse
+	(*ApplyLicenseRequest)(nil),             // 27: runwatch.v1.ApplyLicenseRequest
+	(*ApplyLicenseResponse)(nil),            // 28: runwatch.v1.ApplyLicenseResponse
+	(*License)(nil),                         // 29: runwatch.v1.License
+	(*NodeEntitlement)(nil),                 // 30: runwatch.v1.NodeEntitlement
+	(*GetLicenseRequest)(nil),               // 31: runwatch.v1.GetLicenseRequest
+	(*GetLicenseResponse)(nil),              // 32: runwatch.v1.GetLicenseResponse
+	(*timestamppb.Timestamp)(nil),           // 33: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),             // 34: google.protobuf.Duration
+	(Role)(0),                               // 35: runwatch.v1.Role
+	(*User)(nil),                            // 36: runwatch.v1.User
+	(PrincipalKind)(0),                      // 37: runwatch.v1.PrincipalKind
 }
 var file_runwatch_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: runwatch.v1.RegistrationToken.state:type_name -> runwatch.v1.RegistrationTokenState
-	8,  // 1: runwatch.v1.RegistrationToken.created_at:type_name -> google.protobuf.Timestamp
-	8,  // 2: runwatch.v1.RegistrationToken.expires_at:type_name -> google.protobuf.Timestamp
-	8,  // 3: runwatch.v1.RegistrationToken.revoked_at:type_name -> google.protobuf.Timestamp
-	8,  // 4: runwatch.v1.RegistrationToken.last_used_at:type_name -> google.protobuf.Timestamp
-	9,  // 5: runwatch.v1.CreateRegistrationTokenRequest.ttl:type_name -> google.protobuf.Duration
-	1,  // 6: runwatch.v1.CreateRegistrationTokenResponse.registration_token:type_name -> runwatch.v1.RegistrationToken
-	1,  // 7: runwatch.v1.ListRegistrationTokensResponse.registration_tokens:type_name -> runwatch.v1.RegistrationToken
-	1,  // 8: runwatch.v1.RevokeRegistrationTokenResponse.registration_token:type_name -> runwatch.v1.RegistrationToken
-	2,  // 9: runwatch.v1.AdminService.CreateRegistrationToken:input_type -> runwatch.v1.CreateRegistrationTokenRequest
-	4,  // 10: runwatch.v1.AdminService.ListRegistrationTokens:input_type -> runwatch.v1.ListRegistrationTokensRequest
-	6,  // 11: runwatch.v1.AdminService.RevokeRegistrationToken:input_type -> runwatch.v1.RevokeRegistrationTokenRequest
-	3,  // 12: runwatch.v1.AdminService.CreateRegistrationToken:output_type -> runwatch.v1.CreateRegistrationTokenResponse
-	5,  // 13: runwatch.v1.AdminService.ListRegistrationTokens:output_type -> runwatch.v1.ListRegistrationTokensResponse
-	7,  // 14: runwatch.v1.AdminService.RevokeRegistrationToken:output_type -> runwatch.v1.RevokeRegistrationTokenResponse
-	12, // [12:15] is the sub-list for method output_type
-	9,  // [9:12] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	33, // 1: runwatch.v1.RegistrationToken.created_at:type_name -> google.protobuf.Timestamp
+	33, // 2: runwatch.v1.RegistrationToken.expires_at:type_name -> google.protobuf.Timestamp
+	33, // 3: runwatch.v1.RegistrationToken.revoked_at:type_name -> google.protobuf.Timestamp
+	33, // 4: runwatch.v1.RegistrationToken.last_used_at:type_name -> google.protobuf.Timestamp
+	34, // 5: runwatch.v1.CreateRegistrationTokenRequest.ttl:type_name -> google.protobuf.Duration
+	2,  // 6: runwatch.v1.CreateRegistrationTokenResponse.registration_token:type_name -> runwatch.v1.RegistrationToken
+	2,  // 7: runwatch.v1.ListRegistrationTokensResponse.registration_tokens:type_name -> runwatch.v1.RegistrationToken
+	2,  // 8: runwatch.v1.RevokeRegistrationTokenResponse.registration_token:type_name -> runwatch.v1.RegistrationToken
+	35, // 9: runwatch.v1.CreateUserRequest.role:type_name -> runwatch.v1.Role
+	36, // 10: runwatch.v1.CreateUserResponse.user:type_name -> runwatch.v1.User
+	36, // 11: runwatch.v1.ListUsersResponse.users:type_name -> runwatch.v1.User
+	35, // 12: runwatch.v1.UpdateUserRequest.role:type_name -> runwatch.v1.Role
+	36, // 13: runwatch.v1.UpdateUserResponse.user:type_name -> runwatch.v1.User
+	35, // 14: runwatch.v1.APIToken.role:type_name -> runwatch.v1.Role
+	33, // 15: runwatch.v1.APIToken.created_at:type_name -> google.protobuf.Timestamp
+	33, // 16: runwatch.v1.APIToken.expires_at:type_name -> google.protobuf.Timestamp
+	33, // 17: runwatch.v1.APIToken.revoked_at:type_name -> google.protobuf.Timestamp
+	33, // 18: runwatch.v1.APIToken.last_used_at:type_name -> google.protobuf.Timestamp
+	35, // 19: runwatch.v1.CreateAPITokenRequest.role:type_name -> runwatch.v1.Role
+	34, // 20: runwatch.v1.CreateAPITokenRequest.ttl:type_name -> google.protobuf.Duration
+	17, // 21: runwatch.v1.CreateAPITokenResponse.api_token:type_name -> runwatch.v1.APIToken
+	17, // 22: runwatch.v1.ListAPITokensResponse.api_tokens:type_name -> runwatch.v1.APIToken
+	17, // 23: runwatch.v1.RevokeAPITokenResponse.api_token:type_name -> runwatch.v1.APIToken
+	33, // 24: runwatch.v1.AuditEvent.at:type_name -> google.protobuf.Timestamp
+	37, // 25: runwatch.v1.AuditEvent.actor_kind:type_name -> runwatch.v1.PrincipalKind
+	24, // 26: runwatch.v1.ListAuditEventsResponse.events:type_name -> runwatch.v1.AuditEvent
+	29, // 27: runwatch.v1.ApplyLicenseResponse.license:type_name -> runwatch.v1.License
+	1,  // 28: runwatch.v1.License.source:type_name -> runwatch.v1.LicenseSource
+	33, // 29: runwatch.v1.License.issued_at:type_name -> google.protobuf.Timestamp
+	33, // 30: runwatch.v1.License.expires_at:type_name -> google.protobuf.Timestamp
+	33, // 31: runwatch.v1.NodeEntitlement.since:type_name -> google.protobuf.Timestamp
+	29, // 32: runwatch.v1.GetLicenseResponse.license:type_name -> runwatch.v1.License
+	30, // 33: runwatch.v1.GetLicenseResponse.nodes:type_name -> runwatch.v1.NodeEntitlement
+	3,  // 34: runwatch.v1.AdminService.CreateRegistrationToken:input_type -> runwatch.v1.CreateRegistrationTokenRequest
+	5,  // 35: runwatch.v1.AdminService.ListRegistrationTokens:input_type -> runwatch.v1.ListRegistrationTokensRequest
+	7,  // 36: runwatch.v1.AdminService.RevokeRegistrationToken:input_type -> runwatch.v1.RevokeRegistrationTokenRequest
+	9,  // 37: runwatch.v1.AdminService.CreateUser:input_type -> runwatch.v1.CreateUserRequest
+	11, // 38: runwatch.v1.AdminService.ListUsers:input_type -> runwatch.v1.ListUsersRequest
+	13, // 39: runwatch.v1.AdminService.UpdateUser:input_type -> runwatch.v1.UpdateUserRequest
+	15, // 40: runwatch.v1.AdminService.DeleteUser:input_type -> runwatch.v1.DeleteUserRequest
+	18, // 41: runwatch.v1.AdminService.CreateAPIToken:input_type -> runwatch.v1.CreateAPITokenRequest
+	20, // 42: runwatch.v1.AdminService.ListAPITokens:input_type -> runwatch.v1.ListAPITokensRequest
+	22, // 43: runwatch.v1.AdminService.RevokeAPIToken:input_type -> runwatch.v1.RevokeAPITokenRequest
+	25, // 44: runwatch.v1.AdminService.ListAuditEvents:input_type -> runwatch.v1.ListAuditEventsRequest
+	27, // 45: runwatch.v1.AdminService.ApplyLicense:input_type -> runwatch.v1.ApplyLicenseRequest
+	31, // 46: runwatch.v1.AdminService.GetLicense:input_type -> runwatch.v1.GetLicenseRequest
+	4,  // 47: runwatch.v1.AdminService.CreateRegistrationToken:output_type -> runwatch.v1.CreateRegistrationTokenResponse
+	6,  // 48: runwatch.v1.AdminService.ListRegistrationTokens:output_type -> runwatch.v1.ListRegistrationTokensResponse
+	8,  // 49: runwatch.v1.AdminService.RevokeRegistrationToken:output_type -> runwatch.v1.RevokeRegistrationTokenResponse
+	10, // 50: runwatch.v1.AdminService.CreateUser:output_type -> runwatch.v1.CreateUserResponse
+	12, // 51: runwatch.v1.AdminService.ListUsers:output_type -> runwatch.v1.ListUsersResponse
+	14, // 52: runwatch.v1.AdminService.UpdateUser:output_type -> runwatch.v1.UpdateUserResponse
+	16, // 53: runwatch.v1.AdminService.DeleteUser:output_type -> runwatch.v1.DeleteUserResponse
+	19, // 54: runwatch.v1.AdminService.CreateAPIToken:output_type -> runwatch.v1.CreateAPITokenResponse
+	21, // 55: runwatch.v1.AdminService.ListAPITokens:output_type -> runwatch.v1.ListAPITokensResponse
+	23, // 56: runwatch.v1.AdminService.RevokeAPIToken:output_type -> runwatch.v1.RevokeAPITokenResponse
+	26, // 57: runwatch.v1.AdminService.ListAuditEvents:output_type -> runwatch.v1.ListAuditEventsResponse
+	28, // 58: runwatch.v1.AdminService.ApplyLicense:output_type -> runwatch.v1.ApplyLicenseResponse
+	32, // 59: runwatch.v1.AdminService.GetLicense:output_type -> runwatch.v1.GetLicenseResponse
+	47, // [47:60] is the sub-list for method output_type
+	34, // [34:47] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_runwatch_v1_admin_proto_init() }
@@ -577,13 +2186,15 @@ func file_runwatch_v1_admin_proto_init() {
 	if File_runwatch_v1_admin_proto != nil {
 		return
 	}
+	file_runwatch_v1_auth_proto_init()
+	file_runwatch_v1_admin_proto_msgTypes[11].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_runwatch_v1_admin_proto_rawDesc), len(file_runwatch_v1_admin_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   7,
+			NumEnums:      2,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

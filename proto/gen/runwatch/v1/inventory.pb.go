@@ -395,14 +395,16 @@ func (x *GetOverviewResponse) GetGeneratedAt() *timestamppb.Timestamp {
 
 // NodeCounts counts nodes by sensor status.
 type NodeCounts struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Total         int64                  `protobuf:"varint,1,opt,name=total,proto3" json:"total,omitempty"`
-	Running       int64                  `protobuf:"varint,2,opt,name=running,proto3" json:"running,omitempty"`
-	Degraded      int64                  `protobuf:"varint,3,opt,name=degraded,proto3" json:"degraded,omitempty"`
-	Failed        int64                  `protobuf:"varint,4,opt,name=failed,proto3" json:"failed,omitempty"`
-	Disabled      int64                  `protobuf:"varint,5,opt,name=disabled,proto3" json:"disabled,omitempty"`
-	Restricted    int64                  `protobuf:"varint,6,opt,name=restricted,proto3" json:"restricted,omitempty"`
-	NotInstalled  int64                  `protobuf:"varint,7,opt,name=not_installed,json=notInstalled,proto3" json:"not_installed,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Total        int64                  `protobuf:"varint,1,opt,name=total,proto3" json:"total,omitempty"`
+	Running      int64                  `protobuf:"varint,2,opt,name=running,proto3" json:"running,omitempty"`
+	Degraded     int64                  `protobuf:"varint,3,opt,name=degraded,proto3" json:"degraded,omitempty"`
+	Failed       int64                  `protobuf:"varint,4,opt,name=failed,proto3" json:"failed,omitempty"`
+	Disabled     int64                  `protobuf:"varint,5,opt,name=disabled,proto3" json:"disabled,omitempty"`
+	Restricted   int64                  `protobuf:"varint,6,opt,name=restricted,proto3" json:"restricted,omitempty"`
+	NotInstalled int64                  `protobuf:"varint,7,opt,name=not_installed,json=notInstalled,proto3" json:"not_installed,omitempty"`
+	// The sensor stopped cleanly (the node is not in operation).
+	Stopped       int64 `protobuf:"varint,8,opt,name=stopped,proto3" json:"stopped,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -482,6 +484,13 @@ func (x *NodeCounts) GetRestricted() int64 {
 func (x *NodeCounts) GetNotInstalled() int64 {
 	if x != nil {
 		return x.NotInstalled
+	}
+	return 0
+}
+
+func (x *NodeCounts) GetStopped() int64 {
+	if x != nil {
+		return x.Stopped
 	}
 	return 0
 }
@@ -2843,7 +2852,7 @@ const file_runwatch_v1_inventory_proto_rawDesc = "" +
 	"\tprocesses\x18\x06 \x01(\x03R\tprocesses\x12!\n" +
 	"\floaded_files\x18\a \x01(\x03R\vloadedFiles\x12/\n" +
 	"\x13drifted_executables\x18\b \x01(\x03R\x12driftedExecutables\x12=\n" +
-	"\fgenerated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\vgeneratedAt\"\xd1\x01\n" +
+	"\fgenerated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\vgeneratedAt\"\xeb\x01\n" +
 	"\n" +
 	"NodeCounts\x12\x14\n" +
 	"\x05total\x18\x01 \x01(\x03R\x05total\x12\x18\n" +
@@ -2854,7 +2863,8 @@ const file_runwatch_v1_inventory_proto_rawDesc = "" +
 	"\n" +
 	"restricted\x18\x06 \x01(\x03R\n" +
 	"restricted\x12#\n" +
-	"\rnot_installed\x18\a \x01(\x03R\fnotInstalled\"\xa5\x02\n" +
+	"\rnot_installed\x18\a \x01(\x03R\fnotInstalled\x12\x18\n" +
+	"\astopped\x18\b \x01(\x03R\astopped\"\xa5\x02\n" +
 	"\x0fControllerState\x125\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x1d.runwatch.v1.ControllerStatusR\x06status\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x18\n" +

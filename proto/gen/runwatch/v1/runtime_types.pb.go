@@ -274,6 +274,8 @@ const (
 	SensorStatus_SENSOR_STATUS_DISABLED SensorStatus = 5
 	// The node is over the sensor entitlement; its reports are refused.
 	SensorStatus_SENSOR_STATUS_RESTRICTED SensorStatus = 6
+	// The sensor stopped cleanly; the node is no longer in operation.
+	SensorStatus_SENSOR_STATUS_STOPPED SensorStatus = 7
 )
 
 // Enum value maps for SensorStatus.
@@ -286,6 +288,7 @@ var (
 		4: "SENSOR_STATUS_FAILED",
 		5: "SENSOR_STATUS_DISABLED",
 		6: "SENSOR_STATUS_RESTRICTED",
+		7: "SENSOR_STATUS_STOPPED",
 	}
 	SensorStatus_value = map[string]int32{
 		"SENSOR_STATUS_UNSPECIFIED":   0,
@@ -295,6 +298,7 @@ var (
 		"SENSOR_STATUS_FAILED":        4,
 		"SENSOR_STATUS_DISABLED":      5,
 		"SENSOR_STATUS_RESTRICTED":    6,
+		"SENSOR_STATUS_STOPPED":       7,
 	}
 )
 
@@ -918,7 +922,7 @@ const file_runwatch_v1_runtime_types_proto_rawDesc = "" +
 	"\x15HOOK_MODE_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rHOOK_MODE_LSM\x10\x01\x12\x14\n" +
 	"\x10HOOK_MODE_FENTRY\x10\x02\x12\x18\n" +
-	"\x14HOOK_MODE_TRACEPOINT\x10\x03*\xd9\x01\n" +
+	"\x14HOOK_MODE_TRACEPOINT\x10\x03*\xf4\x01\n" +
 	"\fSensorStatus\x12\x1d\n" +
 	"\x19SENSOR_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bSENSOR_STATUS_NOT_INSTALLED\x10\x01\x12\x19\n" +
@@ -926,7 +930,8 @@ const file_runwatch_v1_runtime_types_proto_rawDesc = "" +
 	"\x16SENSOR_STATUS_DEGRADED\x10\x03\x12\x18\n" +
 	"\x14SENSOR_STATUS_FAILED\x10\x04\x12\x1a\n" +
 	"\x16SENSOR_STATUS_DISABLED\x10\x05\x12\x1c\n" +
-	"\x18SENSOR_STATUS_RESTRICTED\x10\x06*\xbf\x01\n" +
+	"\x18SENSOR_STATUS_RESTRICTED\x10\x06\x12\x19\n" +
+	"\x15SENSOR_STATUS_STOPPED\x10\a*\xbf\x01\n" +
 	"\x10ControllerStatus\x12!\n" +
 	"\x1dCONTROLLER_STATUS_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fCONTROLLER_STATUS_NOT_CONNECTED\x10\x01\x12\x1f\n" +

@@ -132,8 +132,12 @@ type RegisterNodeResponse struct {
 	HeartbeatInterval *durationpb.Duration   `protobuf:"bytes,3,opt,name=heartbeat_interval,json=heartbeatInterval,proto3" json:"heartbeat_interval,omitempty"`
 	// The most records the platform takes in one ReportRuntime batch.
 	MaxBatchRecords int32 `protobuf:"varint,4,opt,name=max_batch_records,json=maxBatchRecords,proto3" json:"max_batch_records,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The node is over the sensor entitlement: its runtime reports are
+	// refused until the restriction lifts. Keep heartbeating.
+	Restricted        bool   `protobuf:"varint,5,opt,name=restricted,proto3" json:"restricted,omitempty"`
+	RestrictionReason string `protobuf:"bytes,6,opt,name=restriction_reason,json=restrictionReason,proto3" json:"restriction_reason,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *RegisterNodeResponse) Reset() {
@@ -192,6 +196,20 @@ func (x *RegisterNodeResponse) GetMaxBatchRecords() int32 {
 		return x.MaxBatchRecords
 	}
 	return 0
+}
+
+func (x *RegisterNodeResponse) GetRestricted() bool {
+	if x != nil {
+		return x.Restricted
+	}
+	return false
+}
+
+func (x *RegisterNodeResponse) GetRestrictionReason() string {
+	if x != nil {
+		return x.RestrictionReason
+	}
+	return ""
 }
 
 type ReportRuntimeRequest struct {
@@ -438,6 +456,9 @@ func (x *NodeHeartbeatRequest) GetSpooledRecords() uint64 {
 type NodeHeartbeatResponse struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	HeartbeatInterval *durationpb.Duration   `protobuf:"bytes,1,opt,name=heartbeat_interval,json=heartbeatInterval,proto3" json:"heartbeat_interval,omitempty"`
+	// See RegisterNodeResponse.restricted.
+	Restricted        bool   `protobuf:"varint,2,opt,name=restricted,proto3" json:"restricted,omitempty"`
+	RestrictionReason string `protobuf:"bytes,3,opt,name=restriction_reason,json=restrictionReason,proto3" json:"restriction_reason,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -479,6 +500,76 @@ func (x *NodeHeartbeatResponse) GetHeartbeatInterval() *durationpb.Duration {
 	return nil
 }
 
+func (x *NodeHeartbeatResponse) GetRestricted() bool {
+	if x != nil {
+		return x.Restricted
+	}
+	return false
+}
+
+func (x *NodeHeartbeatResponse) GetRestrictionReason() string {
+	if x != nil {
+		return x.RestrictionReason
+	}
+	return ""
+}
+
+// Restriction is the error detail of a runtime report refused because the
+// node is over the sensor entitlement (code FAILED_PRECONDITION). A sensor
+// keeps its records, keeps heartbeating, reports itself restricted, and
+// retries after retry_after or when a heartbeat answer lifts it.
+type Restriction struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Reason        string                 `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
+	RetryAfter    *durationpb.Duration   `protobuf:"bytes,2,opt,name=retry_after,json=retryAfter,proto3" json:"retry_after,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Restriction) Reset() {
+	*x = Restriction{}
+	mi := &file_runwatch_v1_sensor_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Restriction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Restriction) ProtoMessage() {}
+
+func (x *Restriction) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_sensor_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Restriction.ProtoReflect.Descriptor instead.
+func (*Restriction) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_sensor_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Restriction) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Restriction) GetRetryAfter() *durationpb.Duration {
+	if x != nil {
+		return x.RetryAfter
+	}
+	return nil
+}
+
 var File_runwatch_v1_sensor_proto protoreflect.FileDescriptor
 
 const file_runwatch_v1_sensor_proto_rawDesc = "" +
@@ -492,13 +583,17 @@ const file_runwatch_v1_sensor_proto_rawDesc = "" +
 	"\x0esensor_version\x18\x05 \x01(\tR\rsensorVersion\x12+\n" +
 	"\x04mode\x18\x06 \x01(\x0e2\x17.runwatch.v1.SensorModeR\x04mode\x122\n" +
 	"\thook_mode\x18\a \x01(\x0e2\x15.runwatch.v1.HookModeR\bhookMode\x12\x17\n" +
-	"\aboot_id\x18\b \x01(\tR\x06bootId\"\xce\x01\n" +
+	"\aboot_id\x18\b \x01(\tR\x06bootId\"\x9d\x02\n" +
 	"\x14RegisterNodeResponse\x12\x1d\n" +
 	"\n" +
 	"cluster_id\x18\x01 \x01(\tR\tclusterId\x12!\n" +
 	"\fcluster_name\x18\x02 \x01(\tR\vclusterName\x12H\n" +
 	"\x12heartbeat_interval\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x11heartbeatInterval\x12*\n" +
-	"\x11max_batch_records\x18\x04 \x01(\x05R\x0fmaxBatchRecords\"\xc3\x01\n" +
+	"\x11max_batch_records\x18\x04 \x01(\x05R\x0fmaxBatchRecords\x12\x1e\n" +
+	"\n" +
+	"restricted\x18\x05 \x01(\bR\n" +
+	"restricted\x12-\n" +
+	"\x12restriction_reason\x18\x06 \x01(\tR\x11restrictionReason\"\xc3\x01\n" +
 	"\x14ReportRuntimeRequest\x12\x19\n" +
 	"\bbatch_id\x18\x01 \x01(\tR\abatchId\x12\x1b\n" +
 	"\tnode_name\x18\x02 \x01(\tR\bnodeName\x12=\n" +
@@ -520,9 +615,17 @@ const file_runwatch_v1_sensor_proto_rawDesc = "" +
 	"\thook_mode\x18\x06 \x01(\x0e2\x15.runwatch.v1.HookModeR\bhookMode\x12/\n" +
 	"\x05drops\x18\a \x01(\v2\x19.runwatch.v1.DropCountersR\x05drops\x12'\n" +
 	"\x0fevents_received\x18\b \x01(\x04R\x0eeventsReceived\x12'\n" +
-	"\x0fspooled_records\x18\t \x01(\x04R\x0espooledRecords\"a\n" +
+	"\x0fspooled_records\x18\t \x01(\x04R\x0espooledRecords\"\xb0\x01\n" +
 	"\x15NodeHeartbeatResponse\x12H\n" +
-	"\x12heartbeat_interval\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x11heartbeatInterval2\x9a\x02\n" +
+	"\x12heartbeat_interval\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x11heartbeatInterval\x12\x1e\n" +
+	"\n" +
+	"restricted\x18\x02 \x01(\bR\n" +
+	"restricted\x12-\n" +
+	"\x12restriction_reason\x18\x03 \x01(\tR\x11restrictionReason\"a\n" +
+	"\vRestriction\x12\x16\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\x12:\n" +
+	"\vretry_after\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\n" +
+	"retryAfter2\x9a\x02\n" +
 	"\rSensorService\x12U\n" +
 	"\fRegisterNode\x12 .runwatch.v1.RegisterNodeRequest\x1a!.runwatch.v1.RegisterNodeResponse\"\x00\x12X\n" +
 	"\rReportRuntime\x12!.runwatch.v1.ReportRuntimeRequest\x1a\".runwatch.v1.ReportRuntimeResponse\"\x00\x12X\n" +
@@ -540,7 +643,7 @@ func file_runwatch_v1_sensor_proto_rawDescGZIP() []byte {
 	return file_runwatch_v1_sensor_proto_rawDescData
 }
 
-var file_runwatch_v1_sensor_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_runwatch_v1_sensor_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_runwatch_v1_sensor_proto_goTypes = []any{
 	(*RegisterNodeRequest)(nil),   // 0: runwatch.v1.RegisterNodeRequest
 	(*RegisterNodeResponse)(nil),  // 1: runwatch.v1.RegisterNodeResponse
@@ -548,36 +651,38 @@ var file_runwatch_v1_sensor_proto_goTypes = []any{
 	(*ReportRuntimeResponse)(nil), // 3: runwatch.v1.ReportRuntimeResponse
 	(*NodeHeartbeatRequest)(nil),  // 4: runwatch.v1.NodeHeartbeatRequest
 	(*NodeHeartbeatResponse)(nil), // 5: runwatch.v1.NodeHeartbeatResponse
-	(SensorMode)(0),               // 6: runwatch.v1.SensorMode
-	(HookMode)(0),                 // 7: runwatch.v1.HookMode
-	(*durationpb.Duration)(nil),   // 8: google.protobuf.Duration
-	(*ProcessExecution)(nil),      // 9: runwatch.v1.ProcessExecution
-	(*FileLoad)(nil),              // 10: runwatch.v1.FileLoad
-	(SensorStatus)(0),             // 11: runwatch.v1.SensorStatus
-	(*DropCounters)(nil),          // 12: runwatch.v1.DropCounters
+	(*Restriction)(nil),           // 6: runwatch.v1.Restriction
+	(SensorMode)(0),               // 7: runwatch.v1.SensorMode
+	(HookMode)(0),                 // 8: runwatch.v1.HookMode
+	(*durationpb.Duration)(nil),   // 9: google.protobuf.Duration
+	(*ProcessExecution)(nil),      // 10: runwatch.v1.ProcessExecution
+	(*FileLoad)(nil),              // 11: runwatch.v1.FileLoad
+	(SensorStatus)(0),             // 12: runwatch.v1.SensorStatus
+	(*DropCounters)(nil),          // 13: runwatch.v1.DropCounters
 }
 var file_runwatch_v1_sensor_proto_depIdxs = []int32{
-	6,  // 0: runwatch.v1.RegisterNodeRequest.mode:type_name -> runwatch.v1.SensorMode
-	7,  // 1: runwatch.v1.RegisterNodeRequest.hook_mode:type_name -> runwatch.v1.HookMode
-	8,  // 2: runwatch.v1.RegisterNodeResponse.heartbeat_interval:type_name -> google.protobuf.Duration
-	9,  // 3: runwatch.v1.ReportRuntimeRequest.executions:type_name -> runwatch.v1.ProcessExecution
-	10, // 4: runwatch.v1.ReportRuntimeRequest.file_loads:type_name -> runwatch.v1.FileLoad
-	11, // 5: runwatch.v1.NodeHeartbeatRequest.status:type_name -> runwatch.v1.SensorStatus
-	6,  // 6: runwatch.v1.NodeHeartbeatRequest.mode:type_name -> runwatch.v1.SensorMode
-	7,  // 7: runwatch.v1.NodeHeartbeatRequest.hook_mode:type_name -> runwatch.v1.HookMode
-	12, // 8: runwatch.v1.NodeHeartbeatRequest.drops:type_name -> runwatch.v1.DropCounters
-	8,  // 9: runwatch.v1.NodeHeartbeatResponse.heartbeat_interval:type_name -> google.protobuf.Duration
-	0,  // 10: runwatch.v1.SensorService.RegisterNode:input_type -> runwatch.v1.RegisterNodeRequest
-	2,  // 11: runwatch.v1.SensorService.ReportRuntime:input_type -> runwatch.v1.ReportRuntimeRequest
-	4,  // 12: runwatch.v1.SensorService.NodeHeartbeat:input_type -> runwatch.v1.NodeHeartbeatRequest
-	1,  // 13: runwatch.v1.SensorService.RegisterNode:output_type -> runwatch.v1.RegisterNodeResponse
-	3,  // 14: runwatch.v1.SensorService.ReportRuntime:output_type -> runwatch.v1.ReportRuntimeResponse
-	5,  // 15: runwatch.v1.SensorService.NodeHeartbeat:output_type -> runwatch.v1.NodeHeartbeatResponse
-	13, // [13:16] is the sub-list for method output_type
-	10, // [10:13] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	7,  // 0: runwatch.v1.RegisterNodeRequest.mode:type_name -> runwatch.v1.SensorMode
+	8,  // 1: runwatch.v1.RegisterNodeRequest.hook_mode:type_name -> runwatch.v1.HookMode
+	9,  // 2: runwatch.v1.RegisterNodeResponse.heartbeat_interval:type_name -> google.protobuf.Duration
+	10, // 3: runwatch.v1.ReportRuntimeRequest.executions:type_name -> runwatch.v1.ProcessExecution
+	11, // 4: runwatch.v1.ReportRuntimeRequest.file_loads:type_name -> runwatch.v1.FileLoad
+	12, // 5: runwatch.v1.NodeHeartbeatRequest.status:type_name -> runwatch.v1.SensorStatus
+	7,  // 6: runwatch.v1.NodeHeartbeatRequest.mode:type_name -> runwatch.v1.SensorMode
+	8,  // 7: runwatch.v1.NodeHeartbeatRequest.hook_mode:type_name -> runwatch.v1.HookMode
+	13, // 8: runwatch.v1.NodeHeartbeatRequest.drops:type_name -> runwatch.v1.DropCounters
+	9,  // 9: runwatch.v1.NodeHeartbeatResponse.heartbeat_interval:type_name -> google.protobuf.Duration
+	9,  // 10: runwatch.v1.Restriction.retry_after:type_name -> google.protobuf.Duration
+	0,  // 11: runwatch.v1.SensorService.RegisterNode:input_type -> runwatch.v1.RegisterNodeRequest
+	2,  // 12: runwatch.v1.SensorService.ReportRuntime:input_type -> runwatch.v1.ReportRuntimeRequest
+	4,  // 13: runwatch.v1.SensorService.NodeHeartbeat:input_type -> runwatch.v1.NodeHeartbeatRequest
+	1,  // 14: runwatch.v1.SensorService.RegisterNode:output_type -> runwatch.v1.RegisterNodeResponse
+	3,  // 15: runwatch.v1.SensorService.ReportRuntime:output_type -> runwatch.v1.ReportRuntimeResponse
+	5,  // 16: runwatch.v1.SensorService.NodeHeartbeat:output_type -> runwatch.v1.NodeHeartbeatResponse
+	14, // [14:17] is the sub-list for method output_type
+	11, // [11:14] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_runwatch_v1_sensor_proto_init() }
@@ -592,7 +697,7 @@ func file_runwatch_v1_sensor_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_runwatch_v1_sensor_proto_rawDesc), len(file_runwatch_v1_sensor_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -42,6 +42,31 @@ const (
 	// AdminServiceRevokeRegistrationTokenProcedure is the fully-qualified name of the AdminService's
 	// RevokeRegistrationToken RPC.
 	AdminServiceRevokeRegistrationTokenProcedure = "/runwatch.v1.AdminService/RevokeRegistrationToken"
+	// AdminServiceCreateUserProcedure is the fully-qualified name of the AdminService's CreateUser RPC.
+	AdminServiceCreateUserProcedure = "/runwatch.v1.AdminService/CreateUser"
+	// AdminServiceListUsersProcedure is the fully-qualified name of the AdminService's ListUsers RPC.
+	AdminServiceListUsersProcedure = "/runwatch.v1.AdminService/ListUsers"
+	// AdminServiceUpdateUserProcedure is the fully-qualified name of the AdminService's UpdateUser RPC.
+	AdminServiceUpdateUserProcedure = "/runwatch.v1.AdminService/UpdateUser"
+	// AdminServiceDeleteUserProcedure is the fully-qualified name of the AdminService's DeleteUser RPC.
+	AdminServiceDeleteUserProcedure = "/runwatch.v1.AdminService/DeleteUser"
+	// AdminServiceCreateAPITokenProcedure is the fully-qualified name of the AdminService's
+	// CreateAPIToken RPC.
+	AdminServiceCreateAPITokenProcedure = "/runwatch.v1.AdminService/CreateAPIToken"
+	// AdminServiceListAPITokensProcedure is the fully-qualified name of the AdminService's
+	// ListAPITokens RPC.
+	AdminServiceListAPITokensProcedure = "/runwatch.v1.AdminService/ListAPITokens"
+	// AdminServiceRevokeAPITokenProcedure is the fully-qualified name of the AdminService's
+	// RevokeAPIToken RPC.
+	AdminServiceRevokeAPITokenProcedure = "/runwatch.v1.AdminService/RevokeAPIToken"
+	// AdminServiceListAuditEventsProcedure is the fully-qualified name of the AdminService's
+	// ListAuditEvents RPC.
+	AdminServiceListAuditEventsProcedure = "/runwatch.v1.AdminService/ListAuditEvents"
+	// AdminServiceApplyLicenseProcedure is the fully-qualified name of the AdminService's ApplyLicense
+	// RPC.
+	AdminServiceApplyLicenseProcedure = "/runwatch.v1.AdminService/ApplyLicense"
+	// AdminServiceGetLicenseProcedure is the fully-qualified name of the AdminService's GetLicense RPC.
+	AdminServiceGetLicenseProcedure = "/runwatch.v1.AdminService/GetLicense"
 )
 
 // AdminServiceClient is a client for the runwatch.v1.AdminService service.
@@ -53,6 +78,27 @@ type AdminServiceClient interface {
 	ListRegistrationTokens(context.Context, *connect.Request[v1.ListRegistrationTokensRequest]) (*connect.Response[v1.ListRegistrationTokensResponse], error)
 	// RevokeRegistrationToken stops a token at once. Revoking twice is not an error.
 	RevokeRegistrationToken(context.Context, *connect.Request[v1.RevokeRegistrationTokenRequest]) (*connect.Response[v1.RevokeRegistrationTokenResponse], error)
+	// CreateUser makes a local account.
+	CreateUser(context.Context, *connect.Request[v1.CreateUserRequest]) (*connect.Response[v1.CreateUserResponse], error)
+	ListUsers(context.Context, *connect.Request[v1.ListUsersRequest]) (*connect.Response[v1.ListUsersResponse], error)
+	// UpdateUser changes a user's role, resets their password, or disables
+	// or enables the account. Disabling ends the user's sessions.
+	UpdateUser(context.Context, *connect.Request[v1.UpdateUserRequest]) (*connect.Response[v1.UpdateUserResponse], error)
+	DeleteUser(context.Context, *connect.Request[v1.DeleteUserRequest]) (*connect.Response[v1.DeleteUserResponse], error)
+	// CreateAPIToken makes a token for scripts and runwatchctl, with a role
+	// no higher than its creator's. Any signed-in person may make their own.
+	CreateAPIToken(context.Context, *connect.Request[v1.CreateAPITokenRequest]) (*connect.Response[v1.CreateAPITokenResponse], error)
+	// ListAPITokens lists the caller's own tokens (an admin sees all).
+	ListAPITokens(context.Context, *connect.Request[v1.ListAPITokensRequest]) (*connect.Response[v1.ListAPITokensResponse], error)
+	// RevokeAPIToken revokes one of the caller's tokens (an admin, any).
+	RevokeAPIToken(context.Context, *connect.Request[v1.RevokeAPITokenRequest]) (*connect.Response[v1.RevokeAPITokenResponse], error)
+	// ListAuditEvents lists who changed what, newest first.
+	ListAuditEvents(context.Context, *connect.Request[v1.ListAuditEventsRequest]) (*connect.Response[v1.ListAuditEventsResponse], error)
+	// ApplyLicense verifies a signed licence and makes it the platform's.
+	ApplyLicense(context.Context, *connect.Request[v1.ApplyLicenseRequest]) (*connect.Response[v1.ApplyLicenseResponse], error)
+	// GetLicense shows the licence, the nodes in operation and which are
+	// restricted. Viewers may read it.
+	GetLicense(context.Context, *connect.Request[v1.GetLicenseRequest]) (*connect.Response[v1.GetLicenseResponse], error)
 }
 
 // NewAdminServiceClient constructs a client for the runwatch.v1.AdminService service. By default,
@@ -86,6 +132,71 @@ func NewAdminServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithIdempotency(connect.IdempotencyIdempotent),
 			connect.WithClientOptions(opts...),
 		),
+		createUser: connect.NewClient[v1.CreateUserRequest, v1.CreateUserResponse](
+			httpClient,
+			baseURL+AdminServiceCreateUserProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("CreateUser")),
+			connect.WithClientOptions(opts...),
+		),
+		listUsers: connect.NewClient[v1.ListUsersRequest, v1.ListUsersResponse](
+			httpClient,
+			baseURL+AdminServiceListUsersProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("ListUsers")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		updateUser: connect.NewClient[v1.UpdateUserRequest, v1.UpdateUserResponse](
+			httpClient,
+			baseURL+AdminServiceUpdateUserProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("UpdateUser")),
+			connect.WithClientOptions(opts...),
+		),
+		deleteUser: connect.NewClient[v1.DeleteUserRequest, v1.DeleteUserResponse](
+			httpClient,
+			baseURL+AdminServiceDeleteUserProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("DeleteUser")),
+			connect.WithClientOptions(opts...),
+		),
+		createAPIToken: connect.NewClient[v1.CreateAPITokenRequest, v1.CreateAPITokenResponse](
+			httpClient,
+			baseURL+AdminServiceCreateAPITokenProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("CreateAPIToken")),
+			connect.WithClientOptions(opts...),
+		),
+		listAPITokens: connect.NewClient[v1.ListAPITokensRequest, v1.ListAPITokensResponse](
+			httpClient,
+			baseURL+AdminServiceListAPITokensProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("ListAPITokens")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		revokeAPIToken: connect.NewClient[v1.RevokeAPITokenRequest, v1.RevokeAPITokenResponse](
+			httpClient,
+			baseURL+AdminServiceRevokeAPITokenProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("RevokeAPIToken")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		listAuditEvents: connect.NewClient[v1.ListAuditEventsRequest, v1.ListAuditEventsResponse](
+			httpClient,
+			baseURL+AdminServiceListAuditEventsProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("ListAuditEvents")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		applyLicense: connect.NewClient[v1.ApplyLicenseRequest, v1.ApplyLicenseResponse](
+			httpClient,
+			baseURL+AdminServiceApplyLicenseProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("ApplyLicense")),
+			connect.WithClientOptions(opts...),
+		),
+		getLicense: connect.NewClient[v1.GetLicenseRequest, v1.GetLicenseResponse](
+			httpClient,
+			baseURL+AdminServiceGetLicenseProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("GetLicense")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -94,6 +205,16 @@ type adminServiceClient struct {
 	createRegistrationToken *connect.Client[v1.CreateRegistrationTokenRequest, v1.CreateRegistrationTokenResponse]
 	listRegistrationTokens  *connect.Client[v1.ListRegistrationTokensRequest, v1.ListRegistrationTokensResponse]
 	revokeRegistrationToken *connect.Client[v1.RevokeRegistrationTokenRequest, v1.RevokeRegistrationTokenResponse]
+	createUser              *connect.Client[v1.CreateUserRequest, v1.CreateUserResponse]
+	listUsers               *connect.Client[v1.ListUsersRequest, v1.ListUsersResponse]
+	updateUser              *connect.Client[v1.UpdateUserRequest, v1.UpdateUserResponse]
+	deleteUser              *connect.Client[v1.DeleteUserRequest, v1.DeleteUserResponse]
+	createAPIToken          *connect.Client[v1.CreateAPITokenRequest, v1.CreateAPITokenResponse]
+	listAPITokens           *connect.Client[v1.ListAPITokensRequest, v1.ListAPITokensResponse]
+	revokeAPIToken          *connect.Client[v1.RevokeAPITokenRequest, v1.RevokeAPITokenResponse]
+	listAuditEvents         *connect.Client[v1.ListAuditEventsRequest, v1.ListAuditEventsResponse]
+	applyLicense            *connect.Client[v1.ApplyLicenseRequest, v1.ApplyLicenseResponse]
+	getLicense              *connect.Client[v1.GetLicenseRequest, v1.GetLicenseResponse]
 }
 
 // CreateRegistrationToken calls runwatch.v1.AdminService.CreateRegistrationToken.
@@ -111,6 +232,56 @@ func (c *adminServiceClient) RevokeRegistrationToken(ctx context.Context, req *c
 	return c.revokeRegistrationToken.CallUnary(ctx, req)
 }
 
+// CreateUser calls runwatch.v1.AdminService.CreateUser.
+func (c *adminServiceClient) CreateUser(ctx context.Context, req *connect.Request[v1.CreateUserRequest]) (*connect.Response[v1.CreateUserResponse], error) {
+	return c.createUser.CallUnary(ctx, req)
+}
+
+// ListUsers calls runwatch.v1.AdminService.ListUsers.
+func (c *adminServiceClient) ListUsers(ctx context.Context, req *connect.Request[v1.ListUsersRequest]) (*connect.Response[v1.ListUsersResponse], error) {
+	return c.listUsers.CallUnary(ctx, req)
+}
+
+// UpdateUser calls runwatch.v1.AdminService.UpdateUser.
+func (c *adminServiceClient) UpdateUser(ctx context.Context, req *connect.Request[v1.UpdateUserRequest]) (*connect.Response[v1.UpdateUserResponse], error) {
+	return c.updateUser.CallUnary(ctx, req)
+}
+
+// DeleteUser calls runwatch.v1.AdminService.DeleteUser.
+func (c *adminServiceClient) DeleteUser(ctx context.Context, req *connect.Request[v1.DeleteUserRequest]) (*connect.Response[v1.DeleteUserResponse], error) {
+	return c.deleteUser.CallUnary(ctx, req)
+}
+
+// CreateAPIToken calls runwatch.v1.AdminService.CreateAPIToken.
+func (c *adminServiceClient) CreateAPIToken(ctx context.Context, req *connect.Request[v1.CreateAPITokenRequest]) (*connect.Response[v1.CreateAPITokenResponse], error) {
+	return c.createAPIToken.CallUnary(ctx, req)
+}
+
+// ListAPITokens calls runwatch.v1.AdminService.ListAPITokens.
+func (c *adminServiceClient) ListAPITokens(ctx context.Context, req *connect.Request[v1.ListAPITokensRequest]) (*connect.Response[v1.ListAPITokensResponse], error) {
+	return c.listAPITokens.CallUnary(ctx, req)
+}
+
+// RevokeAPIToken calls runwatch.v1.AdminService.RevokeAPIToken.
+func (c *adminServiceClient) RevokeAPIToken(ctx context.Context, req *connect.Request[v1.RevokeAPITokenRequest]) (*connect.Response[v1.RevokeAPITokenResponse], error) {
+	return c.revokeAPIToken.CallUnary(ctx, req)
+}
+
+// ListAuditEvents calls runwatch.v1.AdminService.ListAuditEvents.
+func (c *adminServiceClient) ListAuditEvents(ctx context.Context, req *connect.Request[v1.ListAuditEventsRequest]) (*connect.Response[v1.ListAuditEventsResponse], error) {
+	return c.listAuditEvents.CallUnary(ctx, req)
+}
+
+// ApplyLicense calls runwatch.v1.AdminService.ApplyLicense.
+func (c *adminServiceClient) ApplyLicense(ctx context.Context, req *connect.Request[v1.ApplyLicenseRequest]) (*connect.Response[v1.ApplyLicenseResponse], error) {
+	return c.applyLicense.CallUnary(ctx, req)
+}
+
+// GetLicense calls runwatch.v1.AdminService.GetLicense.
+func (c *adminServiceClient) GetLicense(ctx context.Context, req *connect.Request[v1.GetLicenseRequest]) (*connect.Response[v1.GetLicenseResponse], error) {
+	return c.getLicense.CallUnary(ctx, req)
+}
+
 // AdminServiceHandler is an implementation of the runwatch.v1.AdminService service.
 type AdminServiceHandler interface {
 	// CreateRegistrationToken makes a token that lets a cluster's agents report.
@@ -120,6 +291,27 @@ type AdminServiceHandler interface {
 	ListRegistrationTokens(context.Context, *connect.Request[v1.ListRegistrationTokensRequest]) (*connect.Response[v1.ListRegistrationTokensResponse], error)
 	// RevokeRegistrationToken stops a token at once. Revoking twice is not an error.
 	RevokeRegistrationToken(context.Context, *connect.Request[v1.RevokeRegistrationTokenRequest]) (*connect.Response[v1.RevokeRegistrationTokenResponse], error)
+	// CreateUser makes a local account.
+	CreateUser(context.Context, *connect.Request[v1.CreateUserRequest]) (*connect.Response[v1.CreateUserResponse], error)
+	ListUsers(context.Context, *connect.Request[v1.ListUsersRequest]) (*connect.Response[v1.ListUsersResponse], error)
+	// UpdateUser changes a user's role, resets their password, or disables
+	// or enables the account. Disabling ends the user's sessions.
+	UpdateUser(context.Context, *connect.Request[v1.UpdateUserRequest]) (*connect.Response[v1.UpdateUserResponse], error)
+	DeleteUser(context.Context, *connect.Request[v1.DeleteUserRequest]) (*connect.Response[v1.DeleteUserResponse], error)
+	// CreateAPIToken makes a token for scripts and runwatchctl, with a role
+	// no higher than its creator's. Any signed-in person may make their own.
+	CreateAPIToken(context.Context, *connect.Request[v1.CreateAPITokenRequest]) (*connect.Response[v1.CreateAPITokenResponse], error)
+	// ListAPITokens lists the caller's own tokens (an admin sees all).
+	ListAPITokens(context.Context, *connect.Request[v1.ListAPITokensRequest]) (*connect.Response[v1.ListAPITokensResponse], error)
+	// RevokeAPIToken revokes one of the caller's tokens (an admin, any).
+	RevokeAPIToken(context.Context, *connect.Request[v1.RevokeAPITokenRequest]) (*connect.Response[v1.RevokeAPITokenResponse], error)
+	// ListAuditEvents lists who changed what, newest first.
+	ListAuditEvents(context.Context, *connect.Request[v1.ListAuditEventsRequest]) (*connect.Response[v1.ListAuditEventsResponse], error)
+	// ApplyLicense verifies a signed licence and makes it the platform's.
+	ApplyLicense(context.Context, *connect.Request[v1.ApplyLicenseRequest]) (*connect.Response[v1.ApplyLicenseResponse], error)
+	// GetLicense shows the licence, the nodes in operation and which are
+	// restricted. Viewers may read it.
+	GetLicense(context.Context, *connect.Request[v1.GetLicenseRequest]) (*connect.Response[v1.GetLicenseResponse], error)
 }
 
 // NewAdminServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -149,6 +341,71 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 		connect.WithIdempotency(connect.IdempotencyIdempotent),
 		connect.WithHandlerOptions(opts...),
 	)
+	adminServiceCreateUserHandler := connect.NewUnaryHandler(
+		AdminServiceCreateUserProcedure,
+		svc.CreateUser,
+		connect.WithSchema(adminServiceMethods.ByName("CreateUser")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceListUsersHandler := connect.NewUnaryHandler(
+		AdminServiceListUsersProcedure,
+		svc.ListUsers,
+		connect.WithSchema(adminServiceMethods.ByName("ListUsers")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceUpdateUserHandler := connect.NewUnaryHandler(
+		AdminServiceUpdateUserProcedure,
+		svc.UpdateUser,
+		connect.WithSchema(adminServiceMethods.ByName("UpdateUser")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceDeleteUserHandler := connect.NewUnaryHandler(
+		AdminServiceDeleteUserProcedure,
+		svc.DeleteUser,
+		connect.WithSchema(adminServiceMethods.ByName("DeleteUser")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceCreateAPITokenHandler := connect.NewUnaryHandler(
+		AdminServiceCreateAPITokenProcedure,
+		svc.CreateAPIToken,
+		connect.WithSchema(adminServiceMethods.ByName("CreateAPIToken")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceListAPITokensHandler := connect.NewUnaryHandler(
+		AdminServiceListAPITokensProcedure,
+		svc.ListAPITokens,
+		connect.WithSchema(adminServiceMethods.ByName("ListAPITokens")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceRevokeAPITokenHandler := connect.NewUnaryHandler(
+		AdminServiceRevokeAPITokenProcedure,
+		svc.RevokeAPIToken,
+		connect.WithSchema(adminServiceMethods.ByName("RevokeAPIToken")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceListAuditEventsHandler := connect.NewUnaryHandler(
+		AdminServiceListAuditEventsProcedure,
+		svc.ListAuditEvents,
+		connect.WithSchema(adminServiceMethods.ByName("ListAuditEvents")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceApplyLicenseHandler := connect.NewUnaryHandler(
+		AdminServiceApplyLicenseProcedure,
+		svc.ApplyLicense,
+		connect.WithSchema(adminServiceMethods.ByName("ApplyLicense")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceGetLicenseHandler := connect.NewUnaryHandler(
+		AdminServiceGetLicenseProcedure,
+		svc.GetLicense,
+		connect.WithSchema(adminServiceMethods.ByName("GetLicense")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/runwatch.v1.AdminService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case AdminServiceCreateRegistrationTokenProcedure:
@@ -157,6 +414,26 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 			adminServiceListRegistrationTokensHandler.ServeHTTP(w, r)
 		case AdminServiceRevokeRegistrationTokenProcedure:
 			adminServiceRevokeRegistrationTokenHandler.ServeHTTP(w, r)
+		case AdminServiceCreateUserProcedure:
+			adminServiceCreateUserHandler.ServeHTTP(w, r)
+		case AdminServiceListUsersProcedure:
+			adminServiceListUsersHandler.ServeHTTP(w, r)
+		case AdminServiceUpdateUserProcedure:
+			adminServiceUpdateUserHandler.ServeHTTP(w, r)
+		case AdminServiceDeleteUserProcedure:
+			adminServiceDeleteUserHandler.ServeHTTP(w, r)
+		case AdminServiceCreateAPITokenProcedure:
+			adminServiceCreateAPITokenHandler.ServeHTTP(w, r)
+		case AdminServiceListAPITokensProcedure:
+			adminServiceListAPITokensHandler.ServeHTTP(w, r)
+		case AdminServiceRevokeAPITokenProcedure:
+			adminServiceRevokeAPITokenHandler.ServeHTTP(w, r)
+		case AdminServiceListAuditEventsProcedure:
+			adminServiceListAuditEventsHandler.ServeHTTP(w, r)
+		case AdminServiceApplyLicenseProcedure:
+			adminServiceApplyLicenseHandler.ServeHTTP(w, r)
+		case AdminServiceGetLicenseProcedure:
+			adminServiceGetLicenseHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -176,4 +453,44 @@ func (UnimplementedAdminServiceHandler) ListRegistrationTokens(context.Context, 
 
 func (UnimplementedAdminServiceHandler) RevokeRegistrationToken(context.Context, *connect.Request[v1.RevokeRegistrationTokenRequest]) (*connect.Response[v1.RevokeRegistrationTokenResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.AdminService.RevokeRegistrationToken is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) CreateUser(context.Context, *connect.Request[v1.CreateUserRequest]) (*connect.Response[v1.CreateUserResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.AdminService.CreateUser is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) ListUsers(context.Context, *connect.Request[v1.ListUsersRequest]) (*connect.Response[v1.ListUsersResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.AdminService.ListUsers is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) UpdateUser(context.Context, *connect.Request[v1.UpdateUserRequest]) (*connect.Response[v1.UpdateUserResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.AdminService.UpdateUser is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) DeleteUser(context.Context, *connect.Request[v1.DeleteUserRequest]) (*connect.Response[v1.DeleteUserResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.AdminService.DeleteUser is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) CreateAPIToken(context.Context, *connect.Request[v1.CreateAPITokenRequest]) (*connect.Response[v1.CreateAPITokenResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.AdminService.CreateAPIToken is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) ListAPITokens(context.Context, *connect.Request[v1.ListAPITokensRequest]) (*connect.Response[v1.ListAPITokensResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.AdminService.ListAPITokens is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) RevokeAPIToken(context.Context, *connect.Request[v1.RevokeAPITokenRequest]) (*connect.Response[v1.RevokeAPITokenResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.AdminService.RevokeAPIToken is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) ListAuditEvents(context.Context, *connect.Request[v1.ListAuditEventsRequest]) (*connect.Response[v1.ListAuditEventsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.AdminService.ListAuditEvents is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) ApplyLicense(context.Context, *connect.Request[v1.ApplyLicenseRequest]) (*connect.Response[v1.ApplyLicenseResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.AdminService.ApplyLicense is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) GetLicense(context.Context, *connect.Request[v1.GetLicenseRequest]) (*connect.Response[v1.GetLicenseResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.AdminService.GetLicense is not implemented"))
 }

@@ -6,13 +6,15 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { PrincipalKind, Role, User } from "./auth_pb";
+import { file_runwatch_v1_auth } from "./auth_pb";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file runwatch/v1/admin.proto.
  */
 export const file_runwatch_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChdydW53YXRjaC92MS9hZG1pbi5wcm90bxILcnVud2F0Y2gudjEi1AIKEVJlZ2lzdHJhdGlvblRva2VuEgoKAmlkGAEgASgJEhIKCmNsdXN0ZXJfaWQYAiABKAkSFAoMY2x1c3Rlcl9uYW1lGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEjIKBXN0YXRlGAUgASgOMiMucnVud2F0Y2gudjEuUmVnaXN0cmF0aW9uVG9rZW5TdGF0ZRIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZXZva2VkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxsYXN0X3VzZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInMKHkNyZWF0ZVJlZ2lzdHJhdGlvblRva2VuUmVxdWVzdBIUCgxjbHVzdGVyX25hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSJgoDdHRsGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uImwKH0NyZWF0ZVJlZ2lzdHJhdGlvblRva2VuUmVzcG9uc2USDQoFdG9rZW4YASABKAkSOgoScmVnaXN0cmF0aW9uX3Rva2VuGAIgASgLMh4ucnVud2F0Y2gudjEuUmVnaXN0cmF0aW9uVG9rZW4iMAodTGlzdFJlZ2lzdHJhdGlvblRva2Vuc1JlcXVlc3QSDwoHY2x1c3RlchgBIAEoCSJdCh5MaXN0UmVnaXN0cmF0aW9uVG9rZW5zUmVzcG9uc2USOwoTcmVnaXN0cmF0aW9uX3Rva2VucxgBIAMoCzIeLnJ1bndhdGNoLnYxLlJlZ2lzdHJhdGlvblRva2VuIiwKHlJldm9rZVJlZ2lzdHJhdGlvblRva2VuUmVxdWVzdBIKCgJpZBgBIAEoCSJdCh9SZXZva2VSZWdpc3RyYXRpb25Ub2tlblJlc3BvbnNlEjoKEnJlZ2lzdHJhdGlvbl90b2tlbhgBIAEoCzIeLnJ1bndhdGNoLnYxLlJlZ2lzdHJhdGlvblRva2VuKrMBChZSZWdpc3RyYXRpb25Ub2tlblN0YXRlEigKJFJFR0lTVFJBVElPTl9UT0tFTl9TVEFURV9VTlNQRUNJRklFRBAAEiMKH1JFR0lTVFJBVElPTl9UT0tFTl9TVEFURV9BQ1RJVkUQARIkCiBSRUdJU1RSQVRJT05fVE9LRU5fU1RBVEVfRVhQSVJFRBACEiQKIFJFR0lTVFJBVElPTl9UT0tFTl9TVEFURV9SRVZPS0VEEAMy+QIKDEFkbWluU2VydmljZRJ2ChdDcmVhdGVSZWdpc3RyYXRpb25Ub2tlbhIrLnJ1bndhdGNoLnYxLkNyZWF0ZVJlZ2lzdHJhdGlvblRva2VuUmVxdWVzdBosLnJ1bndhdGNoLnYxLkNyZWF0ZVJlZ2lzdHJhdGlvblRva2VuUmVzcG9uc2UiABJ2ChZMaXN0UmVnaXN0cmF0aW9uVG9rZW5zEioucnVud2F0Y2gudjEuTGlzdFJlZ2lzdHJhdGlvblRva2Vuc1JlcXVlc3QaKy5ydW53YXRjaC52MS5MaXN0UmVnaXN0cmF0aW9uVG9rZW5zUmVzcG9uc2UiA5ACARJ5ChdSZXZva2VSZWdpc3RyYXRpb25Ub2tlbhIrLnJ1bndhdGNoLnYxLlJldm9rZVJlZ2lzdHJhdGlvblRva2VuUmVxdWVzdBosLnJ1bndhdGNoLnYxLlJldm9rZVJlZ2lzdHJhdGlvblRva2VuUmVzcG9uc2UiA5ACAkI/Wj1naXRodWIuY29tL3J1bndhdGNoL3J1bndhdGNoL3Byb3RvL2dlbi9ydW53YXRjaC92MTtydW53YXRjaHYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChdydW53YXRjaC92MS9hZG1pbi5wcm90bxILcnVud2F0Y2gudjEi1AIKEVJlZ2lzdHJhdGlvblRva2VuEgoKAmlkGAEgASgJEhIKCmNsdXN0ZXJfaWQYAiABKAkSFAoMY2x1c3Rlcl9uYW1lGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEjIKBXN0YXRlGAUgASgOMiMucnVud2F0Y2gudjEuUmVnaXN0cmF0aW9uVG9rZW5TdGF0ZRIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZXZva2VkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxsYXN0X3VzZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInMKHkNyZWF0ZVJlZ2lzdHJhdGlvblRva2VuUmVxdWVzdBIUCgxjbHVzdGVyX25hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSJgoDdHRsGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uImwKH0NyZWF0ZVJlZ2lzdHJhdGlvblRva2VuUmVzcG9uc2USDQoFdG9rZW4YASABKAkSOgoScmVnaXN0cmF0aW9uX3Rva2VuGAIgASgLMh4ucnVud2F0Y2gudjEuUmVnaXN0cmF0aW9uVG9rZW4iMAodTGlzdFJlZ2lzdHJhdGlvblRva2Vuc1JlcXVlc3QSDwoHY2x1c3RlchgBIAEoCSJdCh5MaXN0UmVnaXN0cmF0aW9uVG9rZW5zUmVzcG9uc2USOwoTcmVnaXN0cmF0aW9uX3Rva2VucxgBIAMoCzIeLnJ1bndhdGNoLnYxLlJlZ2lzdHJhdGlvblRva2VuIiwKHlJldm9rZVJlZ2lzdHJhdGlvblRva2VuUmVxdWVzdBIKCgJpZBgBIAEoCSJdCh9SZXZva2VSZWdpc3RyYXRpb25Ub2tlblJlc3BvbnNlEjoKEnJlZ2lzdHJhdGlvbl90b2tlbhgBIAEoCzIeLnJ1bndhdGNoLnYxLlJlZ2lzdHJhdGlvblRva2VuIlgKEUNyZWF0ZVVzZXJSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJEh8KBHJvbGUYAyABKA4yES5ydW53YXRjaC52MS5Sb2xlIjUKEkNyZWF0ZVVzZXJSZXNwb25zZRIfCgR1c2VyGAEgASgLMhEucnVud2F0Y2gudjEuVXNlciISChBMaXN0VXNlcnNSZXF1ZXN0IjUKEUxpc3RVc2Vyc1Jlc3BvbnNlEiAKBXVzZXJzGAEgAygLMhEucnVud2F0Y2gudjEuVXNlciJ6ChFVcGRhdGVVc2VyUmVxdWVzdBIKCgJpZBgBIAEoCRIfCgRyb2xlGAIgASgOMhEucnVud2F0Y2gudjEuUm9sZRIUCgxuZXdfcGFzc3dvcmQYAyABKAkSFQoIZGlzYWJsZWQYBCABKAhIAIgBAUILCglfZGlzYWJsZWQiNQoSVXBkYXRlVXNlclJlc3BvbnNlEh8KBHVzZXIYASABKAsyES5ydW53YXRjaC52MS5Vc2VyIh8KEURlbGV0ZVVzZXJSZXF1ZXN0EgoKAmlkGAEgASgJIhQKEkRlbGV0ZVVzZXJSZXNwb25zZSKqAgoIQVBJVG9rZW4SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIfCgRyb2xlGAMgASgOMhEucnVud2F0Y2gudjEuUm9sZRIPCgd1c2VyX2lkGAQgASgJEhAKCHVzZXJuYW1lGAUgASgJEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnJldm9rZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGxhc3RfdXNlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAibgoVQ3JlYXRlQVBJVG9rZW5SZXF1ZXN0EgwKBG5hbWUYASABKAkSHwoEcm9sZRgCIAEoDjIRLnJ1bndhdGNoLnYxLlJvbGUSJgoDdHRsGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIlEKFkNyZWF0ZUFQSVRva2VuUmVzcG9uc2USDQoFdG9rZW4YASABKAkSKAoJYXBpX3Rva2VuGAIgASgLMhUucnVud2F0Y2gudjEuQVBJVG9rZW4iFgoUTGlzdEFQSVRva2Vuc1JlcXVlc3QiQgoVTGlzdEFQSVRva2Vuc1Jlc3BvbnNlEikKCmFwaV90b2tlbnMYASADKAsyFS5ydW53YXRjaC52MS5BUElUb2tlbiIjChVSZXZva2VBUElUb2tlblJlcXVlc3QSCgoCaWQYASABKAkiQgoWUmV2b2tlQVBJVG9rZW5SZXNwb25zZRIoCglhcGlfdG9rZW4YASABKAsyFS5ydW53YXRjaC52MS5BUElUb2tlbiLEAQoKQXVkaXRFdmVudBIKCgJpZBgBIAEoAxImCgJhdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKYWN0b3Jfa2luZBgDIAEoDjIaLnJ1bndhdGNoLnYxLlByaW5jaXBhbEtpbmQSDQoFYWN0b3IYBCABKAkSDgoGYWN0aW9uGAUgASgJEg4KBmRldGFpbBgGIAEoCRIOCgZyZXN1bHQYByABKAkSEwoLcmVtb3RlX2FkZHIYCCABKAkiTQoWTGlzdEF1ZGl0RXZlbnRzUmVxdWVzdBIMCgR0ZXh0GAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlsKF0xpc3RBdWRpdEV2ZW50c1Jlc3BvbnNlEicKBmV2ZW50cxgBIAMoCzIXLnJ1bndhdGNoLnYxLkF1ZGl0RXZlbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiYKE0FwcGx5TGljZW5zZVJlcXVlc3QSDwoHbGljZW5zZRgBIAEoCSI9ChRBcHBseUxpY2Vuc2VSZXNwb25zZRIlCgdsaWNlbnNlGAEgASgLMhQucnVud2F0Y2gudjEuTGljZW5zZSLmAQoHTGljZW5zZRIqCgZzb3VyY2UYASABKA4yGi5ydW53YXRjaC52MS5MaWNlbnNlU291cmNlEgoKAmlkGAIgASgJEhQKDG9yZ2FuaXphdGlvbhgDIAEoCRItCglpc3N1ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDHNlbnNvcl9ub2RlcxgGIAEoAxIYChBzZW5zb3JzX2xpY2Vuc2VkGAcgASgIIp0BCg9Ob2RlRW50aXRsZW1lbnQSEgoKY2x1c3Rlcl9pZBgBIAEoCRIUCgxjbHVzdGVyX25hbWUYAiABKAkSEQoJbm9kZV9uYW1lGAMgASgJEikKBXNpbmNlGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXN0cmljdGVkGAUgASgIEg4KBnJlYXNvbhgGIAEoCSITChFHZXRMaWNlbnNlUmVxdWVzdCKeAQoSR2V0TGljZW5zZVJlc3BvbnNlEiUKB2xpY2Vuc2UYASABKAsyFC5ydW53YXRjaC52MS5MaWNlbnNlEhoKEm5vZGVzX2luX29wZXJhdGlvbhgCIAEoAxIYChBub2Rlc19yZXN0cmljdGVkGAMgASgDEisKBW5vZGVzGAQgAygLMhwucnVud2F0Y2gudjEuTm9kZUVudGl0bGVtZW50KrMBChZSZWdpc3RyYXRpb25Ub2tlblN0YXRlEigKJFJFR0lTVFJBVElPTl9UT0tFTl9TVEFURV9VTlNQRUNJRklFRBAAEiMKH1JFR0lTVFJBVElPTl9UT0tFTl9TVEFURV9BQ1RJVkUQARIkCiBSRUdJU1RSQVRJT05fVE9LRU5fU1RBVEVfRVhQSVJFRBACEiQKIFJFR0lTVFJBVElPTl9UT0tFTl9TVEFURV9SRVZPS0VEEAMqgwEKDUxpY2Vuc2VTb3VyY2USHgoaTElDRU5TRV9TT1VSQ0VfVU5TUEVDSUZJRUQQABIaChZMSUNFTlNFX1NPVVJDRV9ERUZBVUxUEAESGgoWTElDRU5TRV9TT1VSQ0VfTElDRU5TRRACEhoKFkxJQ0VOU0VfU09VUkNFX0VYUElSRUQQAzLlCQoMQWRtaW5TZXJ2aWNlEnYKF0NyZWF0ZVJlZ2lzdHJhdGlvblRva2VuEisucnVud2F0Y2gudjEuQ3JlYXRlUmVnaXN0cmF0aW9uVG9rZW5SZXF1ZXN0GiwucnVud2F0Y2gudjEuQ3JlYXRlUmVnaXN0cmF0aW9uVG9rZW5SZXNwb25zZSIAEnYKFkxpc3RSZWdpc3RyYXRpb25Ub2tlbnMSKi5ydW53YXRjaC52MS5MaXN0UmVnaXN0cmF0aW9uVG9rZW5zUmVxdWVzdBorLnJ1bndhdGNoLnYxLkxpc3RSZWdpc3RyYXRpb25Ub2tlbnNSZXNwb25zZSIDkAIBEnkKF1Jldm9rZVJlZ2lzdHJhdGlvblRva2VuEisucnVud2F0Y2gudjEuUmV2b2tlUmVnaXN0cmF0aW9uVG9rZW5SZXF1ZXN0GiwucnVud2F0Y2gudjEuUmV2b2tlUmVnaXN0cmF0aW9uVG9rZW5SZXNwb25zZSIDkAICEk8KCkNyZWF0ZVVzZXISHi5ydW53YXRjaC52MS5DcmVhdGVVc2VyUmVxdWVzdBofLnJ1bndhdGNoLnYxLkNyZWF0ZVVzZXJSZXNwb25zZSIAEk8KCUxpc3RVc2VycxIdLnJ1bndhdGNoLnYxLkxpc3RVc2Vyc1JlcXVlc3QaHi5ydW53YXRjaC52MS5MaXN0VXNlcnNSZXNwb25zZSIDkAIBEk8KClVwZGF0ZVVzZXISHi5ydW53YXRjaC52MS5VcGRhdGVVc2VyUmVxdWVzdBofLnJ1bndhdGNoLnYxLlVwZGF0ZVVzZXJSZXNwb25zZSIAEk8KCkRlbGV0ZVVzZXISHi5ydW53YXRjaC52MS5EZWxldGVVc2VyUmVxdWVzdBofLnJ1bndhdGNoLnYxLkRlbGV0ZVVzZXJSZXNwb25zZSIAElsKDkNyZWF0ZUFQSVRva2VuEiIucnVud2F0Y2gudjEuQ3JlYXRlQVBJVG9rZW5SZXF1ZXN0GiMucnVud2F0Y2gudjEuQ3JlYXRlQVBJVG9rZW5SZXNwb25zZSIAElsKDUxpc3RBUElUb2tlbnMSIS5ydW53YXRjaC52MS5MaXN0QVBJVG9rZW5zUmVxdWVzdBoiLnJ1bndhdGNoLnYxLkxpc3RBUElUb2tlbnNSZXNwb25zZSIDkAIBEl4KDlJldm9rZUFQSVRva2VuEiIucnVud2F0Y2gudjEuUmV2b2tlQVBJVG9rZW5SZXF1ZXN0GiMucnVud2F0Y2gudjEuUmV2b2tlQVBJVG9rZW5SZXNwb25zZSIDkAICEmEKD0xpc3RBdWRpdEV2ZW50cxIjLnJ1bndhdGNoLnYxLkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QaJC5ydW53YXRjaC52MS5MaXN0QXVkaXRFdmVudHNSZXNwb25zZSIDkAIBElUKDEFwcGx5TGljZW5zZRIgLnJ1bndhdGNoLnYxLkFwcGx5TGljZW5zZVJlcXVlc3QaIS5ydW53YXRjaC52MS5BcHBseUxpY2Vuc2VSZXNwb25zZSIAElIKCkdldExpY2Vuc2USHi5ydW53YXRjaC52MS5HZXRMaWNlbnNlUmVxdWVzdBofLnJ1bndhdGNoLnYxLkdldExpY2Vuc2VSZXNwb25zZSIDkAIBQj9aPWdpdGh1Yi5jb20vcnVud2F0Y2gvcnVud2F0Y2gvcHJvdG8vZ2VuL3J1bndhdGNoL3YxO3J1bndhdGNodjFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_runwatch_v1_auth]);
 
 /**
  * RegistrationToken describes a token; it never holds the secret.
@@ -200,6 +202,638 @@ export const RevokeRegistrationTokenResponseSchema: GenMessage<RevokeRegistratio
   messageDesc(file_runwatch_v1_admin, 6);
 
 /**
+ * @generated from message runwatch.v1.CreateUserRequest
+ */
+export type CreateUserRequest = Message<"runwatch.v1.CreateUserRequest"> & {
+  /**
+   * Lowercase letters, digits, '.', '_' and '-', 3 to 64 characters.
+   *
+   * @generated from field: string username = 1;
+   */
+  username: string;
+
+  /**
+   * At least 12 characters.
+   *
+   * @generated from field: string password = 2;
+   */
+  password: string;
+
+  /**
+   * @generated from field: runwatch.v1.Role role = 3;
+   */
+  role: Role;
+};
+
+/**
+ * Describes the message runwatch.v1.CreateUserRequest.
+ * Use `create(CreateUserRequestSchema)` to create a new message.
+ */
+export const CreateUserRequestSchema: GenMessage<CreateUserRequest> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 7);
+
+/**
+ * @generated from message runwatch.v1.CreateUserResponse
+ */
+export type CreateUserResponse = Message<"runwatch.v1.CreateUserResponse"> & {
+  /**
+   * @generated from field: runwatch.v1.User user = 1;
+   */
+  user?: User | undefined;
+};
+
+/**
+ * Describes the message runwatch.v1.CreateUserResponse.
+ * Use `create(CreateUserResponseSchema)` to create a new message.
+ */
+export const CreateUserResponseSchema: GenMessage<CreateUserResponse> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 8);
+
+/**
+ * @generated from message runwatch.v1.ListUsersRequest
+ */
+export type ListUsersRequest = Message<"runwatch.v1.ListUsersRequest"> & {
+};
+
+/**
+ * Describes the message runwatch.v1.ListUsersRequest.
+ * Use `create(ListUsersRequestSchema)` to create a new message.
+ */
+export const ListUsersRequestSchema: GenMessage<ListUsersRequest> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 9);
+
+/**
+ * @generated from message runwatch.v1.ListUsersResponse
+ */
+export type ListUsersResponse = Message<"runwatch.v1.ListUsersResponse"> & {
+  /**
+   * @generated from field: repeated runwatch.v1.User users = 1;
+   */
+  users: User[];
+};
+
+/**
+ * Describes the message runwatch.v1.ListUsersResponse.
+ * Use `create(ListUsersResponseSchema)` to create a new message.
+ */
+export const ListUsersResponseSchema: GenMessage<ListUsersResponse> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 10);
+
+/**
+ * @generated from message runwatch.v1.UpdateUserRequest
+ */
+export type UpdateUserRequest = Message<"runwatch.v1.UpdateUserRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * ROLE_UNSPECIFIED keeps the role.
+   *
+   * @generated from field: runwatch.v1.Role role = 2;
+   */
+  role: Role;
+
+  /**
+   * Empty keeps the password.
+   *
+   * @generated from field: string new_password = 3;
+   */
+  newPassword: string;
+
+  /**
+   * Set to disable (true) or enable (false) the account; absent keeps it.
+   *
+   * @generated from field: optional bool disabled = 4;
+   */
+  disabled?: boolean | undefined;
+};
+
+/**
+ * Describes the message runwatch.v1.UpdateUserRequest.
+ * Use `create(UpdateUserRequestSchema)` to create a new message.
+ */
+export const UpdateUserRequestSchema: GenMessage<UpdateUserRequest> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 11);
+
+/**
+ * @generated from message runwatch.v1.UpdateUserResponse
+ */
+export type UpdateUserResponse = Message<"runwatch.v1.UpdateUserResponse"> & {
+  /**
+   * @generated from field: runwatch.v1.User user = 1;
+   */
+  user?: User | undefined;
+};
+
+/**
+ * Describes the message runwatch.v1.UpdateUserResponse.
+ * Use `create(UpdateUserResponseSchema)` to create a new message.
+ */
+export const UpdateUserResponseSchema: GenMessage<UpdateUserResponse> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 12);
+
+/**
+ * @generated from message runwatch.v1.DeleteUserRequest
+ */
+export type DeleteUserRequest = Message<"runwatch.v1.DeleteUserRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message runwatch.v1.DeleteUserRequest.
+ * Use `create(DeleteUserRequestSchema)` to create a new message.
+ */
+export const DeleteUserRequestSchema: GenMessage<DeleteUserRequest> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 13);
+
+/**
+ * @generated from message runwatch.v1.DeleteUserResponse
+ */
+export type DeleteUserResponse = Message<"runwatch.v1.DeleteUserResponse"> & {
+};
+
+/**
+ * Describes the message runwatch.v1.DeleteUserResponse.
+ * Use `create(DeleteUserResponseSchema)` to create a new message.
+ */
+export const DeleteUserResponseSchema: GenMessage<DeleteUserResponse> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 14);
+
+/**
+ * APIToken describes an API token; it never holds the secret.
+ *
+ * @generated from message runwatch.v1.APIToken
+ */
+export type APIToken = Message<"runwatch.v1.APIToken"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: runwatch.v1.Role role = 3;
+   */
+  role: Role;
+
+  /**
+   * @generated from field: string user_id = 4;
+   */
+  userId: string;
+
+  /**
+   * The creator's username ("admin-token" for RUNWATCH_ADMIN_TOKEN).
+   *
+   * @generated from field: string username = 5;
+   */
+  username: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 6;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expires_at = 7;
+   */
+  expiresAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp revoked_at = 8;
+   */
+  revokedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last_used_at = 9;
+   */
+  lastUsedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message runwatch.v1.APIToken.
+ * Use `create(APITokenSchema)` to create a new message.
+ */
+export const APITokenSchema: GenMessage<APIToken> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 15);
+
+/**
+ * @generated from message runwatch.v1.CreateAPITokenRequest
+ */
+export type CreateAPITokenRequest = Message<"runwatch.v1.CreateAPITokenRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * At most the creator's role; ROLE_UNSPECIFIED means the creator's.
+   *
+   * @generated from field: runwatch.v1.Role role = 2;
+   */
+  role: Role;
+
+  /**
+   * 0 means 90 days; at most 2 years.
+   *
+   * @generated from field: google.protobuf.Duration ttl = 3;
+   */
+  ttl?: Duration | undefined;
+};
+
+/**
+ * Describes the message runwatch.v1.CreateAPITokenRequest.
+ * Use `create(CreateAPITokenRequestSchema)` to create a new message.
+ */
+export const CreateAPITokenRequestSchema: GenMessage<CreateAPITokenRequest> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 16);
+
+/**
+ * @generated from message runwatch.v1.CreateAPITokenResponse
+ */
+export type CreateAPITokenResponse = Message<"runwatch.v1.CreateAPITokenResponse"> & {
+  /**
+   * The secret, shown once.
+   *
+   * @generated from field: string token = 1;
+   */
+  token: string;
+
+  /**
+   * @generated from field: runwatch.v1.APIToken api_token = 2;
+   */
+  apiToken?: APIToken | undefined;
+};
+
+/**
+ * Describes the message runwatch.v1.CreateAPITokenResponse.
+ * Use `create(CreateAPITokenResponseSchema)` to create a new message.
+ */
+export const CreateAPITokenResponseSchema: GenMessage<CreateAPITokenResponse> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 17);
+
+/**
+ * @generated from message runwatch.v1.ListAPITokensRequest
+ */
+export type ListAPITokensRequest = Message<"runwatch.v1.ListAPITokensRequest"> & {
+};
+
+/**
+ * Describes the message runwatch.v1.ListAPITokensRequest.
+ * Use `create(ListAPITokensRequestSchema)` to create a new message.
+ */
+export const ListAPITokensRequestSchema: GenMessage<ListAPITokensRequest> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 18);
+
+/**
+ * @generated from message runwatch.v1.ListAPITokensResponse
+ */
+export type ListAPITokensResponse = Message<"runwatch.v1.ListAPITokensResponse"> & {
+  /**
+   * @generated from field: repeated runwatch.v1.APIToken api_tokens = 1;
+   */
+  apiTokens: APIToken[];
+};
+
+/**
+ * Describes the message runwatch.v1.ListAPITokensResponse.
+ * Use `create(ListAPITokensResponseSchema)` to create a new message.
+ */
+export const ListAPITokensResponseSchema: GenMessage<ListAPITokensResponse> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 19);
+
+/**
+ * @generated from message runwatch.v1.RevokeAPITokenRequest
+ */
+export type RevokeAPITokenRequest = Message<"runwatch.v1.RevokeAPITokenRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message runwatch.v1.RevokeAPITokenRequest.
+ * Use `create(RevokeAPITokenRequestSchema)` to create a new message.
+ */
+export const RevokeAPITokenRequestSchema: GenMessage<RevokeAPITokenRequest> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 20);
+
+/**
+ * @generated from message runwatch.v1.RevokeAPITokenResponse
+ */
+export type RevokeAPITokenResponse = Message<"runwatch.v1.RevokeAPITokenResponse"> & {
+  /**
+   * @generated from field: runwatch.v1.APIToken api_token = 1;
+   */
+  apiToken?: APIToken | undefined;
+};
+
+/**
+ * Describes the message runwatch.v1.RevokeAPITokenResponse.
+ * Use `create(RevokeAPITokenResponseSchema)` to create a new message.
+ */
+export const RevokeAPITokenResponseSchema: GenMessage<RevokeAPITokenResponse> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 21);
+
+/**
+ * AuditEvent is one change, or one attempt to sign in.
+ *
+ * @generated from message runwatch.v1.AuditEvent
+ */
+export type AuditEvent = Message<"runwatch.v1.AuditEvent"> & {
+  /**
+   * @generated from field: int64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp at = 2;
+   */
+  at?: Timestamp | undefined;
+
+  /**
+   * @generated from field: runwatch.v1.PrincipalKind actor_kind = 3;
+   */
+  actorKind: PrincipalKind;
+
+  /**
+   * Username, API token id, "admin-token", or the username tried at login.
+   *
+   * @generated from field: string actor = 4;
+   */
+  actor: string;
+
+  /**
+   * The procedure, e.g. "/runwatch.v1.AdminService/CreateUser".
+   *
+   * @generated from field: string action = 5;
+   */
+  action: string;
+
+  /**
+   * The request with its secrets redacted, as JSON.
+   *
+   * @generated from field: string detail = 6;
+   */
+  detail: string;
+
+  /**
+   * "ok", or the Connect error code.
+   *
+   * @generated from field: string result = 7;
+   */
+  result: string;
+
+  /**
+   * @generated from field: string remote_addr = 8;
+   */
+  remoteAddr: string;
+};
+
+/**
+ * Describes the message runwatch.v1.AuditEvent.
+ * Use `create(AuditEventSchema)` to create a new message.
+ */
+export const AuditEventSchema: GenMessage<AuditEvent> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 22);
+
+/**
+ * @generated from message runwatch.v1.ListAuditEventsRequest
+ */
+export type ListAuditEventsRequest = Message<"runwatch.v1.ListAuditEventsRequest"> & {
+  /**
+   * Only events of this actor, or containing this text in the action.
+   *
+   * @generated from field: string text = 1;
+   */
+  text: string;
+
+  /**
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message runwatch.v1.ListAuditEventsRequest.
+ * Use `create(ListAuditEventsRequestSchema)` to create a new message.
+ */
+export const ListAuditEventsRequestSchema: GenMessage<ListAuditEventsRequest> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 23);
+
+/**
+ * @generated from message runwatch.v1.ListAuditEventsResponse
+ */
+export type ListAuditEventsResponse = Message<"runwatch.v1.ListAuditEventsResponse"> & {
+  /**
+   * @generated from field: repeated runwatch.v1.AuditEvent events = 1;
+   */
+  events: AuditEvent[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message runwatch.v1.ListAuditEventsResponse.
+ * Use `create(ListAuditEventsResponseSchema)` to create a new message.
+ */
+export const ListAuditEventsResponseSchema: GenMessage<ListAuditEventsResponse> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 24);
+
+/**
+ * @generated from message runwatch.v1.ApplyLicenseRequest
+ */
+export type ApplyLicenseRequest = Message<"runwatch.v1.ApplyLicenseRequest"> & {
+  /**
+   * The licence as issued: "rwl1.<payload>.<signature>".
+   *
+   * @generated from field: string license = 1;
+   */
+  license: string;
+};
+
+/**
+ * Describes the message runwatch.v1.ApplyLicenseRequest.
+ * Use `create(ApplyLicenseRequestSchema)` to create a new message.
+ */
+export const ApplyLicenseRequestSchema: GenMessage<ApplyLicenseRequest> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 25);
+
+/**
+ * @generated from message runwatch.v1.ApplyLicenseResponse
+ */
+export type ApplyLicenseResponse = Message<"runwatch.v1.ApplyLicenseResponse"> & {
+  /**
+   * @generated from field: runwatch.v1.License license = 1;
+   */
+  license?: License | undefined;
+};
+
+/**
+ * Describes the message runwatch.v1.ApplyLicenseResponse.
+ * Use `create(ApplyLicenseResponseSchema)` to create a new message.
+ */
+export const ApplyLicenseResponseSchema: GenMessage<ApplyLicenseResponse> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 26);
+
+/**
+ * @generated from message runwatch.v1.License
+ */
+export type License = Message<"runwatch.v1.License"> & {
+  /**
+   * @generated from field: runwatch.v1.LicenseSource source = 1;
+   */
+  source: LicenseSource;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string organization = 3;
+   */
+  organization: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp issued_at = 4;
+   */
+  issuedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expires_at = 5;
+   */
+  expiresAt?: Timestamp | undefined;
+
+  /**
+   * How many nodes may run sensors.
+   *
+   * @generated from field: int64 sensor_nodes = 6;
+   */
+  sensorNodes: bigint;
+
+  /**
+   * @generated from field: bool sensors_licensed = 7;
+   */
+  sensorsLicensed: boolean;
+};
+
+/**
+ * Describes the message runwatch.v1.License.
+ * Use `create(LicenseSchema)` to create a new message.
+ */
+export const LicenseSchema: GenMessage<License> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 27);
+
+/**
+ * NodeEntitlement is a node in operation (its sensor heartbeats).
+ *
+ * @generated from message runwatch.v1.NodeEntitlement
+ */
+export type NodeEntitlement = Message<"runwatch.v1.NodeEntitlement"> & {
+  /**
+   * @generated from field: string cluster_id = 1;
+   */
+  clusterId: string;
+
+  /**
+   * @generated from field: string cluster_name = 2;
+   */
+  clusterName: string;
+
+  /**
+   * @generated from field: string node_name = 3;
+   */
+  nodeName: string;
+
+  /**
+   * When the sensor started operating; the newest are restricted first.
+   *
+   * @generated from field: google.protobuf.Timestamp since = 4;
+   */
+  since?: Timestamp | undefined;
+
+  /**
+   * @generated from field: bool restricted = 5;
+   */
+  restricted: boolean;
+
+  /**
+   * @generated from field: string reason = 6;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message runwatch.v1.NodeEntitlement.
+ * Use `create(NodeEntitlementSchema)` to create a new message.
+ */
+export const NodeEntitlementSchema: GenMessage<NodeEntitlement> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 28);
+
+/**
+ * @generated from message runwatch.v1.GetLicenseRequest
+ */
+export type GetLicenseRequest = Message<"runwatch.v1.GetLicenseRequest"> & {
+};
+
+/**
+ * Describes the message runwatch.v1.GetLicenseRequest.
+ * Use `create(GetLicenseRequestSchema)` to create a new message.
+ */
+export const GetLicenseRequestSchema: GenMessage<GetLicenseRequest> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 29);
+
+/**
+ * @generated from message runwatch.v1.GetLicenseResponse
+ */
+export type GetLicenseResponse = Message<"runwatch.v1.GetLicenseResponse"> & {
+  /**
+   * @generated from field: runwatch.v1.License license = 1;
+   */
+  license?: License | undefined;
+
+  /**
+   * @generated from field: int64 nodes_in_operation = 2;
+   */
+  nodesInOperation: bigint;
+
+  /**
+   * @generated from field: int64 nodes_restricted = 3;
+   */
+  nodesRestricted: bigint;
+
+  /**
+   * @generated from field: repeated runwatch.v1.NodeEntitlement nodes = 4;
+   */
+  nodes: NodeEntitlement[];
+};
+
+/**
+ * Describes the message runwatch.v1.GetLicenseResponse.
+ * Use `create(GetLicenseResponseSchema)` to create a new message.
+ */
+export const GetLicenseResponseSchema: GenMessage<GetLicenseResponse> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_admin, 30);
+
+/**
  * RegistrationTokenState is derived from expiry and revocation.
  *
  * @generated from enum runwatch.v1.RegistrationTokenState
@@ -231,6 +865,43 @@ export enum RegistrationTokenState {
  */
 export const RegistrationTokenStateSchema: GenEnum<RegistrationTokenState> = /*@__PURE__*/
   enumDesc(file_runwatch_v1_admin, 0);
+
+/**
+ * LicenseSource says where the entitlement in force comes from.
+ *
+ * @generated from enum runwatch.v1.LicenseSource
+ */
+export enum LicenseSource {
+  /**
+   * @generated from enum value: LICENSE_SOURCE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * No licence applied: the documented default entitlement.
+   *
+   * @generated from enum value: LICENSE_SOURCE_DEFAULT = 1;
+   */
+  DEFAULT = 1,
+
+  /**
+   * @generated from enum value: LICENSE_SOURCE_LICENSE = 2;
+   */
+  LICENSE = 2,
+
+  /**
+   * The applied licence expired: the default entitlement is back in force.
+   *
+   * @generated from enum value: LICENSE_SOURCE_EXPIRED = 3;
+   */
+  EXPIRED = 3,
+}
+
+/**
+ * Describes the enum runwatch.v1.LicenseSource.
+ */
+export const LicenseSourceSchema: GenEnum<LicenseSource> = /*@__PURE__*/
+  enumDesc(file_runwatch_v1_admin, 1);
 
 /**
  * AdminService changes the platform's settings.
@@ -267,6 +938,105 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof RevokeRegistrationTokenRequestSchema;
     output: typeof RevokeRegistrationTokenResponseSchema;
+  },
+  /**
+   * CreateUser makes a local account.
+   *
+   * @generated from rpc runwatch.v1.AdminService.CreateUser
+   */
+  createUser: {
+    methodKind: "unary";
+    input: typeof CreateUserRequestSchema;
+    output: typeof CreateUserResponseSchema;
+  },
+  /**
+   * @generated from rpc runwatch.v1.AdminService.ListUsers
+   */
+  listUsers: {
+    methodKind: "unary";
+    input: typeof ListUsersRequestSchema;
+    output: typeof ListUsersResponseSchema;
+  },
+  /**
+   * UpdateUser changes a user's role, resets their password, or disables
+   * or enables the account. Disabling ends the user's sessions.
+   *
+   * @generated from rpc runwatch.v1.AdminService.UpdateUser
+   */
+  updateUser: {
+    methodKind: "unary";
+    input: typeof UpdateUserRequestSchema;
+    output: typeof UpdateUserResponseSchema;
+  },
+  /**
+   * @generated from rpc runwatch.v1.AdminService.DeleteUser
+   */
+  deleteUser: {
+    methodKind: "unary";
+    input: typeof DeleteUserRequestSchema;
+    output: typeof DeleteUserResponseSchema;
+  },
+  /**
+   * CreateAPIToken makes a token for scripts and runwatchctl, with a role
+   * no higher than its creator's. Any signed-in person may make their own.
+   *
+   * @generated from rpc runwatch.v1.AdminService.CreateAPIToken
+   */
+  createAPIToken: {
+    methodKind: "unary";
+    input: typeof CreateAPITokenRequestSchema;
+    output: typeof CreateAPITokenResponseSchema;
+  },
+  /**
+   * ListAPITokens lists the caller's own tokens (an admin sees all).
+   *
+   * @generated from rpc runwatch.v1.AdminService.ListAPITokens
+   */
+  listAPITokens: {
+    methodKind: "unary";
+    input: typeof ListAPITokensRequestSchema;
+    output: typeof ListAPITokensResponseSchema;
+  },
+  /**
+   * RevokeAPIToken revokes one of the caller's tokens (an admin, any).
+   *
+   * @generated from rpc runwatch.v1.AdminService.RevokeAPIToken
+   */
+  revokeAPIToken: {
+    methodKind: "unary";
+    input: typeof RevokeAPITokenRequestSchema;
+    output: typeof RevokeAPITokenResponseSchema;
+  },
+  /**
+   * ListAuditEvents lists who changed what, newest first.
+   *
+   * @generated from rpc runwatch.v1.AdminService.ListAuditEvents
+   */
+  listAuditEvents: {
+    methodKind: "unary";
+    input: typeof ListAuditEventsRequestSchema;
+    output: typeof ListAuditEventsResponseSchema;
+  },
+  /**
+   * ApplyLicense verifies a signed licence and makes it the platform's.
+   *
+   * @generated from rpc runwatch.v1.AdminService.ApplyLicense
+   */
+  applyLicense: {
+    methodKind: "unary";
+    input: typeof ApplyLicenseRequestSchema;
+    output: typeof ApplyLicenseResponseSchema;
+  },
+  /**
+   * GetLicense shows the licence, the nodes in operation and which are
+   * restricted. Viewers may read it.
+   *
+   * @generated from rpc runwatch.v1.AdminService.GetLicense
+   */
+  getLicense: {
+    methodKind: "unary";
+    input: typeof GetLicenseRequestSchema;
+    output: typeof GetLicenseResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_runwatch_v1_admin, 0);

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file runwatch/v1/sensor.proto.
  */
 export const file_runwatch_v1_sensor: GenFile = /*@__PURE__*/
-  fileDesc("ChhydW53YXRjaC92MS9zZW5zb3IucHJvdG8SC3J1bndhdGNoLnYxIuIBChNSZWdpc3Rlck5vZGVSZXF1ZXN0EhEKCW5vZGVfbmFtZRgBIAEoCRIWCg5rZXJuZWxfdmVyc2lvbhgCIAEoCRIQCghvc19pbWFnZRgDIAEoCRIUCgxhcmNoaXRlY3R1cmUYBCABKAkSFgoOc2Vuc29yX3ZlcnNpb24YBSABKAkSJQoEbW9kZRgGIAEoDjIXLnJ1bndhdGNoLnYxLlNlbnNvck1vZGUSKAoJaG9va19tb2RlGAcgASgOMhUucnVud2F0Y2gudjEuSG9va01vZGUSDwoHYm9vdF9pZBgIIAEoCSKSAQoUUmVnaXN0ZXJOb2RlUmVzcG9uc2USEgoKY2x1c3Rlcl9pZBgBIAEoCRIUCgxjbHVzdGVyX25hbWUYAiABKAkSNQoSaGVhcnRiZWF0X2ludGVydmFsGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhkKEW1heF9iYXRjaF9yZWNvcmRzGAQgASgFIpkBChRSZXBvcnRSdW50aW1lUmVxdWVzdBIQCghiYXRjaF9pZBgBIAEoCRIRCglub2RlX25hbWUYAiABKAkSMQoKZXhlY3V0aW9ucxgDIAMoCzIdLnJ1bndhdGNoLnYxLlByb2Nlc3NFeGVjdXRpb24SKQoKZmlsZV9sb2FkcxgEIAMoCzIVLnJ1bndhdGNoLnYxLkZpbGVMb2FkImQKFVJlcG9ydFJ1bnRpbWVSZXNwb25zZRIRCglkdXBsaWNhdGUYASABKAgSGwoTYWNjZXB0ZWRfZXhlY3V0aW9ucxgCIAEoBRIbChNhY2NlcHRlZF9maWxlX2xvYWRzGAMgASgFIqoCChROb2RlSGVhcnRiZWF0UmVxdWVzdBIRCglub2RlX25hbWUYASABKAkSFgoOc2Vuc29yX3ZlcnNpb24YAiABKAkSKQoGc3RhdHVzGAMgASgOMhkucnVud2F0Y2gudjEuU2Vuc29yU3RhdHVzEg8KB21lc3NhZ2UYBCABKAkSJQoEbW9kZRgFIAEoDjIXLnJ1bndhdGNoLnYxLlNlbnNvck1vZGUSKAoJaG9va19tb2RlGAYgASgOMhUucnVud2F0Y2gudjEuSG9va01vZGUSKAoFZHJvcHMYByABKAsyGS5ydW53YXRjaC52MS5Ecm9wQ291bnRlcnMSFwoPZXZlbnRzX3JlY2VpdmVkGAggASgEEhcKD3Nwb29sZWRfcmVjb3JkcxgJIAEoBCJOChVOb2RlSGVhcnRiZWF0UmVzcG9uc2USNQoSaGVhcnRiZWF0X2ludGVydmFsGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uMpoCCg1TZW5zb3JTZXJ2aWNlElUKDFJlZ2lzdGVyTm9kZRIgLnJ1bndhdGNoLnYxLlJlZ2lzdGVyTm9kZVJlcXVlc3QaIS5ydW53YXRjaC52MS5SZWdpc3Rlck5vZGVSZXNwb25zZSIAElgKDVJlcG9ydFJ1bnRpbWUSIS5ydW53YXRjaC52MS5SZXBvcnRSdW50aW1lUmVxdWVzdBoiLnJ1bndhdGNoLnYxLlJlcG9ydFJ1bnRpbWVSZXNwb25zZSIAElgKDU5vZGVIZWFydGJlYXQSIS5ydW53YXRjaC52MS5Ob2RlSGVhcnRiZWF0UmVxdWVzdBoiLnJ1bndhdGNoLnYxLk5vZGVIZWFydGJlYXRSZXNwb25zZSIAQj9aPWdpdGh1Yi5jb20vcnVud2F0Y2gvcnVud2F0Y2gvcHJvdG8vZ2VuL3J1bndhdGNoL3YxO3J1bndhdGNodjFiBnByb3RvMw", [file_google_protobuf_duration, file_runwatch_v1_runtime_types]);
+  fileDesc("ChhydW53YXRjaC92MS9zZW5zb3IucHJvdG8SC3J1bndhdGNoLnYxIuIBChNSZWdpc3Rlck5vZGVSZXF1ZXN0EhEKCW5vZGVfbmFtZRgBIAEoCRIWCg5rZXJuZWxfdmVyc2lvbhgCIAEoCRIQCghvc19pbWFnZRgDIAEoCRIUCgxhcmNoaXRlY3R1cmUYBCABKAkSFgoOc2Vuc29yX3ZlcnNpb24YBSABKAkSJQoEbW9kZRgGIAEoDjIXLnJ1bndhdGNoLnYxLlNlbnNvck1vZGUSKAoJaG9va19tb2RlGAcgASgOMhUucnVud2F0Y2gudjEuSG9va01vZGUSDwoHYm9vdF9pZBgIIAEoCSLCAQoUUmVnaXN0ZXJOb2RlUmVzcG9uc2USEgoKY2x1c3Rlcl9pZBgBIAEoCRIUCgxjbHVzdGVyX25hbWUYAiABKAkSNQoSaGVhcnRiZWF0X2ludGVydmFsGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhkKEW1heF9iYXRjaF9yZWNvcmRzGAQgASgFEhIKCnJlc3RyaWN0ZWQYBSABKAgSGgoScmVzdHJpY3Rpb25fcmVhc29uGAYgASgJIpkBChRSZXBvcnRSdW50aW1lUmVxdWVzdBIQCghiYXRjaF9pZBgBIAEoCRIRCglub2RlX25hbWUYAiABKAkSMQoKZXhlY3V0aW9ucxgDIAMoCzIdLnJ1bndhdGNoLnYxLlByb2Nlc3NFeGVjdXRpb24SKQoKZmlsZV9sb2FkcxgEIAMoCzIVLnJ1bndhdGNoLnYxLkZpbGVMb2FkImQKFVJlcG9ydFJ1bnRpbWVSZXNwb25zZRIRCglkdXBsaWNhdGUYASABKAgSGwoTYWNjZXB0ZWRfZXhlY3V0aW9ucxgCIAEoBRIbChNhY2NlcHRlZF9maWxlX2xvYWRzGAMgASgFIqoCChROb2RlSGVhcnRiZWF0UmVxdWVzdBIRCglub2RlX25hbWUYASABKAkSFgoOc2Vuc29yX3ZlcnNpb24YAiABKAkSKQoGc3RhdHVzGAMgASgOMhkucnVud2F0Y2gudjEuU2Vuc29yU3RhdHVzEg8KB21lc3NhZ2UYBCABKAkSJQoEbW9kZRgFIAEoDjIXLnJ1bndhdGNoLnYxLlNlbnNvck1vZGUSKAoJaG9va19tb2RlGAYgASgOMhUucnVud2F0Y2gudjEuSG9va01vZGUSKAoFZHJvcHMYByABKAsyGS5ydW53YXRjaC52MS5Ecm9wQ291bnRlcnMSFwoPZXZlbnRzX3JlY2VpdmVkGAggASgEEhcKD3Nwb29sZWRfcmVjb3JkcxgJIAEoBCJ+ChVOb2RlSGVhcnRiZWF0UmVzcG9uc2USNQoSaGVhcnRiZWF0X2ludGVydmFsGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCnJlc3RyaWN0ZWQYAiABKAgSGgoScmVzdHJpY3Rpb25fcmVhc29uGAMgASgJIk0KC1Jlc3RyaWN0aW9uEg4KBnJlYXNvbhgBIAEoCRIuCgtyZXRyeV9hZnRlchgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbjKaAgoNU2Vuc29yU2VydmljZRJVCgxSZWdpc3Rlck5vZGUSIC5ydW53YXRjaC52MS5SZWdpc3Rlck5vZGVSZXF1ZXN0GiEucnVud2F0Y2gudjEuUmVnaXN0ZXJOb2RlUmVzcG9uc2UiABJYCg1SZXBvcnRSdW50aW1lEiEucnVud2F0Y2gudjEuUmVwb3J0UnVudGltZVJlcXVlc3QaIi5ydW53YXRjaC52MS5SZXBvcnRSdW50aW1lUmVzcG9uc2UiABJYCg1Ob2RlSGVhcnRiZWF0EiEucnVud2F0Y2gudjEuTm9kZUhlYXJ0YmVhdFJlcXVlc3QaIi5ydW53YXRjaC52MS5Ob2RlSGVhcnRiZWF0UmVzcG9uc2UiAEI/Wj1naXRodWIuY29tL3J1bndhdGNoL3J1bndhdGNoL3Byb3RvL2dlbi9ydW53YXRjaC92MTtydW53YXRjaHYxYgZwcm90bzM", [file_google_protobuf_duration, file_runwatch_v1_runtime_types]);
 
 /**
  * @generated from message runwatch.v1.RegisterNodeRequest
@@ -98,6 +98,19 @@ export type RegisterNodeResponse = Message<"runwatch.v1.RegisterNodeResponse"> &
    * @generated from field: int32 max_batch_records = 4;
    */
   maxBatchRecords: number;
+
+  /**
+   * The node is over the sensor entitlement: its runtime reports are
+   * refused until the restriction lifts. Keep heartbeating.
+   *
+   * @generated from field: bool restricted = 5;
+   */
+  restricted: boolean;
+
+  /**
+   * @generated from field: string restriction_reason = 6;
+   */
+  restrictionReason: string;
 };
 
 /**
@@ -241,6 +254,18 @@ export type NodeHeartbeatResponse = Message<"runwatch.v1.NodeHeartbeatResponse">
    * @generated from field: google.protobuf.Duration heartbeat_interval = 1;
    */
   heartbeatInterval?: Duration | undefined;
+
+  /**
+   * See RegisterNodeResponse.restricted.
+   *
+   * @generated from field: bool restricted = 2;
+   */
+  restricted: boolean;
+
+  /**
+   * @generated from field: string restriction_reason = 3;
+   */
+  restrictionReason: string;
 };
 
 /**
@@ -249,6 +274,33 @@ export type NodeHeartbeatResponse = Message<"runwatch.v1.NodeHeartbeatResponse">
  */
 export const NodeHeartbeatResponseSchema: GenMessage<NodeHeartbeatResponse> = /*@__PURE__*/
   messageDesc(file_runwatch_v1_sensor, 5);
+
+/**
+ * Restriction is the error detail of a runtime report refused because the
+ * node is over the sensor entitlement (code FAILED_PRECONDITION). A sensor
+ * keeps its records, keeps heartbeating, reports itself restricted, and
+ * retries after retry_after or when a heartbeat answer lifts it.
+ *
+ * @generated from message runwatch.v1.Restriction
+ */
+export type Restriction = Message<"runwatch.v1.Restriction"> & {
+  /**
+   * @generated from field: string reason = 1;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: google.protobuf.Duration retry_after = 2;
+   */
+  retryAfter?: Duration | undefined;
+};
+
+/**
+ * Describes the message runwatch.v1.Restriction.
+ * Use `create(RestrictionSchema)` to create a new message.
+ */
+export const RestrictionSchema: GenMessage<Restriction> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_sensor, 6);
 
 /**
  * SensorService is what a node's sensor calls, with its cluster's
