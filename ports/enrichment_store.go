@@ -178,6 +178,8 @@ type EnrichmentStore interface {
 	// VulnFacts lists every judged vulnerability under a filter (for funnels and exports).
 	VulnFacts(ctx context.Context, f VulnFilter) ([]VulnRow, error)
 	ImageRisks(ctx context.Context, digests []string) (map[string][]StoredRisk, error)
+	// ImageReferences are the references containers started each image from.
+	ImageReferences(ctx context.Context, digests []string) (map[string][]string, error)
 	// WorkloadDigests lists the image digests of a workload (uid or name) in a cluster (id or name, or all).
 	WorkloadDigests(ctx context.Context, cluster, workload string) ([]string, error)
 

@@ -12,7 +12,10 @@ import (
 	"time"
 
 	"github.com/runwatch/runwatch/domain/vuln"
+	"github.com/runwatch/runwatch/ports"
 )
+
+var _ ports.VulnerabilityScanner = (*Scanner)(nil)
 
 // Source is one set of OSV data the scanner matches against.
 type Source struct {
@@ -116,24 +119,15 @@ func (s *Scanner) Revision() string {
 // Ready says whether data has been loaded.
 func (s *Scanner) Ready() bool { return s.cur.Load() != nil }
 
-// SourceInfo describes a loaded source.
-type SourceInfo struct {
-	Name, Attribution string
-	Records           int
-	Withdrawn         int
-	Malicious         int
-	Rejected          int
-}
-
 // Sources describes the loaded sources.
-func (s *Scanner) Sources() []SourceInfo {
+func (s *Scanner) Sources() []ports.VulnSource {
 	c := s.cur.Load()
 	if c == nil {
 		return nil
 	}
-	out := make([]SourceInfo, 0, len(c.sources))
+	out := make([]ports.VulnSource, 0, len(c.sources))
 	for _, l := range c.sources {
-		out = append(out, SourceInfo{Name: l.name, Attribution: l.attribution, Records: l.stats.Records,
+		out = append(out, ports.VulnSource{Name: l.name, Attribution: l.attribution, Records: l.stats.Records,
 			Withdrawn: l.stats.Withdrawn, Malicious: l.stats.Malicious, Rejected: l.stats.Rejected})
 	}
 	return out

@@ -534,6 +534,14 @@ WHERE digest IN (?) AND resolved_at = 0 ORDER BY digest, kind, risk_key`, bun.In
 	return out, nil
 }
 
+// ImageReferences implements ports.EnrichmentStore.
+func (s *Store) ImageReferences(ctx context.Context, digests []string) (map[string][]string, error) {
+	if len(digests) == 0 {
+		return map[string][]string{}, nil
+	}
+	return s.referencesOf(ctx, digests)
+}
+
 // WorkloadDigests implements ports.EnrichmentStore.
 func (s *Store) WorkloadDigests(ctx context.Context, cluster, workload string) ([]string, error) {
 	var k conds
