@@ -108,6 +108,9 @@ func (e *Enricher) Run(ctx context.Context) {
 // Step does one round: images due for enrichment, images with new runtime
 // records, and images evaluated against older vulnerability data.
 func (e *Enricher) Step(ctx context.Context) error {
+	if e.scanner.Revision() == "" {
+		return nil // nothing is judged before the vulnerability data is loaded
+	}
 	due, err := e.store.DueImages(ctx, e.clock.Now(), e.cfg.Batch)
 	if err != nil {
 		return err
