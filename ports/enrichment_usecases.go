@@ -38,7 +38,7 @@ type VulnPage struct {
 
 // VulnSource describes loaded vulnerability data.
 type VulnSource struct {
-	Name, Attribution                      string
+	Name, Attribution                       string
 	Records, Withdrawn, Malicious, Rejected int
 }
 

@@ -353,7 +353,9 @@ func (r *Risks) PutWebhook(ctx context.Context, w ports.Webhook) (ports.Webhook,
 }
 
 // ListWebhooks implements ports.EnrichmentAdmin.
-func (r *Risks) ListWebhooks(ctx context.Context) ([]ports.Webhook, error) { return r.store.ListWebhooks(ctx) }
+func (r *Risks) ListWebhooks(ctx context.Context) ([]ports.Webhook, error) {
+	return r.store.ListWebhooks(ctx)
+}
 
 // DeleteWebhook implements ports.EnrichmentAdmin.
 func (r *Risks) DeleteWebhook(ctx context.Context, name string) error {
