@@ -12,12 +12,14 @@ import (
 	"github.com/google/wire"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/runwatch/runwatch/adapters/artifactory"
 	"github.com/runwatch/runwatch/adapters/catalog"
 	"github.com/runwatch/runwatch/adapters/oci"
 	"github.com/runwatch/runwatch/adapters/osv"
 	"github.com/runwatch/runwatch/adapters/osv/govulndb"
 	"github.com/runwatch/runwatch/adapters/sbom"
 	"github.com/runwatch/runwatch/adapters/webhook"
+	"github.com/runwatch/runwatch/adapters/xray"
 	"github.com/runwatch/runwatch/platform/app"
 	"github.com/runwatch/runwatch/ports"
 )
@@ -68,8 +70,36 @@ func (Connectors) Registry(in ports.Integration) (app.RegistryConn, error) {
 			return app.RegistryConn{}, err
 		}
 		return app.RegistryConn{Integration: in, Locator: c, Tags: c, Source: c, Serves: c.Serves}, nil
+	case ports.IntegrationArtifactory:
+		c, err := artifactory.New(artifactory.Config{Name: in.Name, URL: in.URL, Username: in.Username, Password: in.Secret, Token: tokenOnly(in)})
+		if err != nil {
+			return app.RegistryConn{}, err
+		}
+		// Artifactory also serves its Docker repositories over the OCI
+		// API at the same host: tags and layers come from there.
+		reg, err := oci.New(oci.Config{Name: in.Name, URL: in.URL, Username: in.Username, Password: in.Secret})
+		if err != nil {
+			return app.RegistryConn{}, err
+		}
+		return app.RegistryConn{Integration: in, Locator: c, Tags: reg, Source: reg, Serves: c.Serves}, nil
 	}
 	return app.RegistryConn{}, fmt.Errorf("integration %s: kind %s has no registry adapter", in.Name, in.Kind)
+}
+
+// tokenOnly is the secret as an access token when no username goes with it.
+func tokenOnly(in ports.Integration) string {
+	if in.Username == "" {
+		return in.Secret
+	}
+	return ""
+}
+
+// Scanner implements app.Connectors.
+func (Connectors) Scanner(in ports.Integration) (ports.ArtifactScanner, error) {
+	if in.Kind != ports.IntegrationXray {
+		return nil, fmt.Errorf("integration %s: kind %s is not a scanner", in.Name, in.Kind)
+	}
+	return xray.New(xray.Config{Name: in.Name, URL: in.URL, Username: in.Username, Password: in.Secret, Token: tokenOnly(in)})
 }
 
 func provideScanner(cfg *Config, log *slog.Logger) *osv.Scanner {

@@ -63,6 +63,9 @@ type ImageEnrichment struct {
 	LastError  string
 	CheckedAt  time.Time
 	ExpiresAt  time.Time
+	// ArtifactFindings are what an artifact scanner (Xray) reported for
+	// the image, per component purl; nil when none was asked.
+	ArtifactFindings map[string][]vuln.Finding
 	// Revision is the vulnerability data revision last evaluated against.
 	Revision    string
 	EvaluatedAt time.Time

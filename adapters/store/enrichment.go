@@ -83,9 +83,10 @@ func (s *Store) DeleteIntegration(ctx context.Context, name string) error {
 
 // evidence is the JSON of image_enrichment.evidence.
 type evidence struct {
-	Checks []risk.RegistryCheck `json:"checks,omitempty"`
-	Tags   []risk.TagCheck      `json:"tags,omitempty"`
-	Digest *risk.DigestCheck    `json:"digest,omitempty"`
+	Checks   []risk.RegistryCheck      `json:"checks,omitempty"`
+	Tags     []risk.TagCheck           `json:"tags,omitempty"`
+	Digest   *risk.DigestCheck         `json:"digest,omitempty"`
+	Findings map[string][]vuln.Finding `json:"findings,omitempty"`
 }
 
 type enrichmentRow struct {
@@ -116,7 +117,7 @@ func (r *enrichmentRow) domain() ports.ImageEnrichment {
 	ev := parseJSON[evidence](r.Evidence)
 	e := ports.ImageEnrichment{Digest: r.Digest, Status: ports.EnrichmentStatus(r.Status),
 		Trust:  risk.TrustVerdict{Trust: risk.Trust(r.Trust), Reason: r.TrustReason},
-		Checks: ev.Checks, Tags: ev.Tags, DigestHeld: ev.Digest,
+		Checks: ev.Checks, Tags: ev.Tags, DigestHeld: ev.Digest, ArtifactFindings: ev.Findings,
 		Catalogued: fromUS(r.CataloguedAt), Distro: r.Distro, Attempts: r.Attempts, NextTry: fromUS(r.NextAttemptAt),
 		LastError: r.LastError, CheckedAt: fromUS(r.CheckedAt), ExpiresAt: fromUS(r.ExpiresAt),
 		Revision: r.VulnRevision, EvaluatedAt: fromUS(r.EvaluatedAt), Funnel: parseJSON[risk.Funnel](r.Funnel)}
@@ -189,7 +190,7 @@ func (s *Store) SaveEnrichment(ctx context.Context, e ports.ImageEnrichment, com
 	if e.Trust.Where != nil {
 		reg, repo, path = e.Trust.Where.Registry, e.Trust.Where.Repository, e.Trust.Where.Path
 	}
-	ev := evidence{Checks: e.Checks, Tags: e.Tags, Digest: e.DigestHeld}
+	ev := evidence{Checks: e.Checks, Tags: e.Tags, Digest: e.DigestHeld, Findings: e.ArtifactFindings}
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO image_enrichment (`+enrichmentCols+`)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -198,7 +199,7 @@ ON CONFLICT (digest) DO UPDATE SET status = excluded.status, trust = excluded.tr
   evidence = excluded.evidence, catalogued_at = excluded.catalogued_at, distro = excluded.distro, attempts = excluded.attempts,
   next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error, checked_at = excluded.checked_at,
   expires_at = excluded.expires_at`,
-			e.Digest, string(e.Status), string(e.Trust.Trust), e.Trust.Reason, reg, repo, path, jsonText(ev, len(ev.Checks)+len(ev.Tags) == 0 && ev.Digest == nil),
+			e.Digest, string(e.Status), string(e.Trust.Trust), e.Trust.Reason, reg, repo, path, jsonText(ev, len(ev.Checks)+len(ev.Tags)+len(ev.Findings) == 0 && ev.Digest == nil),
 			us(e.Catalogued), e.Distro, e.Attempts, us(e.NextTry), e.LastError, us(e.CheckedAt), us(e.ExpiresAt),
 			e.Revision, us(e.EvaluatedAt), jsonText(e.Funnel, false))
 		if err != nil {

@@ -31,6 +31,8 @@ type RegistryConn struct {
 // Connectors turns integrations into adapters.
 type Connectors interface {
 	Registry(in ports.Integration) (RegistryConn, error)
+	// Scanner connects an artifact scanner integration (Xray).
+	Scanner(in ports.Integration) (ports.ArtifactScanner, error)
 }
 
 // EnrichmentConfig tunes the worker.
@@ -197,8 +199,15 @@ func (e *Enricher) Enrich(ctx context.Context, w ports.ImageWork) error {
 		return err
 	}
 	var conns []RegistryConn
+	var scanners []ports.ArtifactScanner
 	for _, in := range ints {
 		if in.Kind == ports.IntegrationXray {
+			sc, err := e.conns.Scanner(in)
+			if err != nil {
+				e.log.Warn("integration unusable", "integration", in.Name, "err", err)
+				continue
+			}
+			scanners = append(scanners, sc)
 			continue
 		}
 		c, err := e.conns.Registry(in)
@@ -251,6 +260,30 @@ func (e *Enricher) Enrich(ctx context.Context, w ports.ImageWork) error {
 				check := c.Locator.Locate(ctx, []artifact.Reference{r}, w.Digest)
 				next.DigestHeld = &risk.DigestCheck{Repository: r.Name(), Status: check.Status, At: now}
 			}
+		}
+	}
+
+	// Artifact scanners (Xray) report on the image by its digest; an image
+	// they do not know is no problem, one that did not answer leaves the
+	// image pending with the previous report kept.
+	if len(scanners) > 0 {
+		next.ArtifactFindings = map[string][]vuln.Finding{}
+		failed := false
+		for _, sc := range scanners {
+			rep, err := sc.ScanArtifact(ctx, w.Digest)
+			switch {
+			case err == nil:
+				for p, fs := range rep.Findings {
+					next.ArtifactFindings[p] = append(next.ArtifactFindings[p], fs...)
+				}
+			case rep.Status == "not_found":
+			default:
+				failed = true
+				problems = append(problems, "artifact scanner: "+err.Error())
+			}
+		}
+		if failed {
+			next.ArtifactFindings = prev.ArtifactFindings
 		}
 	}
 
@@ -362,6 +395,7 @@ func (e *Enricher) Evaluate(ctx context.Context, digest string) error {
 		return err
 	}
 	comps = withRuntimePackages(comps, rt.Loads)
+	comps = withScannedPackages(comps, enr.ArtifactFindings)
 	purls := make([]string, len(comps))
 	for i, c := range comps {
 		purls[i] = c.PURL
@@ -370,6 +404,7 @@ func (e *Enricher) Evaluate(ctx context.Context, digest string) error {
 	if err != nil {
 		return fmt.Errorf("match %s: %w", digest, err)
 	}
+	mergeArtifactFindings(findings, comps, enr.ArtifactFindings)
 	facts := risk.Judge(comps, findings, rt.Loads, len(rt.Loads) > 0)
 	a := risk.ImageAssessment{Digest: digest, Trust: enr.Trust,
 		Violations: risk.EvaluateIntegrity(risk.IntegrityInput{RunningDigest: digest, Tags: enr.Tags, Digest: enr.DigestHeld, Drift: rt.Drift}),
@@ -427,4 +462,54 @@ func versioned(p string) string {
 		return q.Versioned()
 	}
 	return p
+}
+
+// withScannedPackages adds the components an artifact scanner named that
+// the catalogue does not hold (they own no file Runwatch knows, so they
+// are applicable only if a sensor names their package).
+func withScannedPackages(comps []risk.Component, scanned map[string][]vuln.Finding) []risk.Component {
+	if len(scanned) == 0 {
+		return comps
+	}
+	have := map[string]bool{}
+	for _, c := range comps {
+		have[versioned(c.PURL)] = true
+	}
+	for p := range scanned {
+		if !have[versioned(p)] {
+			have[versioned(p)] = true
+			comps = append(comps, risk.Component{PURL: p})
+		}
+	}
+	return comps
+}
+
+// mergeArtifactFindings adds an artifact scanner's findings to the
+// scanner's, per component; a finding that names a vulnerability already
+// found (same id or a shared alias) is not added twice.
+func mergeArtifactFindings(findings map[string][]vuln.Finding, comps []risk.Component, scanned map[string][]vuln.Finding) {
+	if len(scanned) == 0 {
+		return
+	}
+	byVersioned := map[string][]vuln.Finding{}
+	for p, fs := range scanned {
+		byVersioned[versioned(p)] = append(byVersioned[versioned(p)], fs...)
+	}
+	for _, c := range comps {
+		for _, f := range byVersioned[versioned(c.PURL)] {
+			if !slices.ContainsFunc(findings[c.PURL], func(g vuln.Finding) bool { return sameVulnerability(f, g) }) {
+				findings[c.PURL] = append(findings[c.PURL], f)
+			}
+		}
+	}
+}
+
+func sameVulnerability(a, b vuln.Finding) bool {
+	names := append([]string{a.ID}, a.Aliases...)
+	for _, n := range append([]string{b.ID}, b.Aliases...) {
+		if slices.Contains(names, n) {
+			return true
+		}
+	}
+	return false
 }

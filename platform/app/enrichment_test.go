@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -23,6 +24,7 @@ import (
 	"github.com/runwatch/runwatch/adapters/osv/govulndb"
 	"github.com/runwatch/runwatch/adapters/store"
 	"github.com/runwatch/runwatch/adapters/webhook"
+	"github.com/runwatch/runwatch/adapters/xray"
 	"github.com/runwatch/runwatch/domain/inventory"
 	"github.com/runwatch/runwatch/domain/risk"
 	"github.com/runwatch/runwatch/domain/runtime"
@@ -48,6 +50,10 @@ func (c ociConnectors) Registry(in ports.Integration) (app.RegistryConn, error) 
 		return app.RegistryConn{}, err
 	}
 	return app.RegistryConn{Integration: in, Locator: cl, Tags: cl, Source: cl, Serves: cl.Serves}, nil
+}
+
+func (c ociConnectors) Scanner(in ports.Integration) (ports.ArtifactScanner, error) {
+	return nil, fmt.Errorf("no scanner in this test")
 }
 
 type hookReceiver struct {
@@ -233,4 +239,106 @@ func TestEnricherEndToEnd(t *testing.T) {
 
 func sha(b []byte) string {
 	return sha256Hex(b)
+}
+
+// xrayConnectors adds an Xray at a URL to the OCI connectors.
+type xrayConnectors struct{ ociConnectors }
+
+func (xrayConnectors) Scanner(in ports.Integration) (ports.ArtifactScanner, error) {
+	return xray.New(xray.Config{Name: in.Name, URL: in.URL, Token: in.Secret, Timeout: time.Second})
+}
+
+// Xray's findings (a recorded summary response of the documented shape)
+// join the OSV findings: a CVE both report is counted once; components
+// only Xray names are added; Xray down leaves the image pending and keeps
+// its last report.
+func TestEnricherMergesXrayRecordedResponse(t *testing.T) {
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rw.db"), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	scanner := osv.NewScanner(log, govulndb.Source())
+	if err := scanner.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	summary, err := os.ReadFile("../../adapters/xray/testdata/summary-artifact.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var down sync.Mutex
+	xrayDown := false
+	xs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		down.Lock()
+		defer down.Unlock()
+		if xrayDown {
+			http.Error(w, `{"error":"service unavailable"}`, http.StatusServiceUnavailable)
+			return
+		}
+		w.Write(summary)
+	}))
+	defer xs.Close()
+	reg := ocitest.Start(t, nil)
+	bin := catalogtest.GoBinary(t, t.TempDir())
+	binData, _ := os.ReadFile(bin)
+	img := reg.Push(t, "shop/web", "1.2.0", catalogtest.Layer(t, catalogtest.File{Name: "app/langserver", Data: binData, Mode: 0o755}))
+	clk := &movingClock{now: time.Now().UTC().Truncate(time.Second)}
+	cl, _ := st.EnsureCluster(ctx, "cl_prod", "prod", clk.Now())
+	batch := inventory.Batch{ID: "inventory-0001", SnapshotID: "snapshot-0001", SnapshotComplete: true,
+		Nodes: []inventory.Node{{Name: "node-1"}}, Namespaces: []inventory.Namespace{{Name: "shop"}},
+		Workloads: []inventory.Workload{{UID: "wl-1", Kind: "Deployment", Namespace: "shop", Name: "web"}},
+		Pods: []inventory.Pod{{UID: "pod-1", Namespace: "shop", Name: "web-1", NodeName: "node-1", Phase: "Running",
+			Workload: inventory.WorkloadRef{UID: "wl-1", Kind: "Deployment", Name: "web"},
+			Containers: []inventory.Container{{Name: "web", Kind: inventory.ContainerRegular, Image: reg.Host + "/shop/web:1.2.0", ImageDigest: img.Digest,
+				ContainerID: strings.Repeat("ab", 32), Runtime: "containerd", State: inventory.StateRunning}}}}}
+	if _, err := st.ApplyInventory(ctx, cl.ID, &batch, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []ports.Integration{
+		{ID: "i1", Name: "corp", Kind: ports.IntegrationOCI, URL: reg.URL, Trusted: true},
+		{ID: "i2", Name: "xray", Kind: ports.IntegrationXray, URL: xs.URL, Secret: "t"},
+	} {
+		in.CreatedAt, in.UpdatedAt = clk.Now(), clk.Now()
+		if _, err := st.PutIntegration(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := app.NewEnricher(st, scanner, catalog.New(), xrayConnectors{ociConnectors{timeout: time.Second}}, nil, clk, log, app.DefaultEnrichmentConfig)
+	if err := e.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ids := func() map[string]string {
+		rows, _, err := st.ListVulnerabilities(ctx, ports.VulnFilter{Image: img.Digest}, 1000, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, r := range rows {
+			out[r.Finding.ID] = r.Component + " " + r.Finding.Source
+		}
+		return out
+	}
+	got := ids()
+	if got["GO-2022-1059"] == "" || got["XRAY-256211"] != "" {
+		t.Fatalf("CVE-2022-32149 from both sources must be one finding: %v", got)
+	}
+	if got["XRAY-191832"] != "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1 xray" || got["XRAY-300001"] == "" || got["XRAY-LIC-1"] != "" {
+		t.Fatalf("Xray findings: %v", got)
+	}
+	down.Lock()
+	xrayDown = true
+	down.Unlock()
+	clk.Add(app.DefaultEnrichmentConfig.TTL + time.Minute)
+	if err := e.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	enr, _, _ := st.GetEnrichment(ctx, img.Digest)
+	if enr.Status != ports.EnrichmentPending || !strings.Contains(enr.LastError, "service unavailable") {
+		t.Fatalf("Xray down: %+v", enr)
+	}
+	if got := ids(); got["XRAY-191832"] == "" {
+		t.Fatalf("Xray's findings lost while it is down: %v", got)
+	}
 }

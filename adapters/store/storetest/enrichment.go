@@ -98,7 +98,9 @@ func testEnrichmentQueue(t *testing.T, s EnrichingStore) {
 		Trust:      risk.TrustVerdict{Trust: risk.TrustTrusted, Reason: "found", Where: &risk.RegistryCheck{Registry: "corp", Status: risk.CheckFound, Repository: "shop/web", Path: "r/shop/web@" + d}},
 		Checks:     []risk.RegistryCheck{{Registry: "corp", Status: risk.CheckFound, Repository: "shop/web"}},
 		Tags:       []risk.TagCheck{{Reference: "nginx:1.27", Status: risk.CheckFound, Digest: d, At: t0}},
-		Catalogued: t0, Distro: "debian-12", CheckedAt: t0, ExpiresAt: t0.Add(24 * time.Hour)}
+		Catalogued: t0, Distro: "debian-12", CheckedAt: t0, ExpiresAt: t0.Add(24 * time.Hour),
+		ArtifactFindings: map[string][]vuln.Finding{"pkg:golang/golang.org/x/text@v0.3.5": {{ID: "XRAY-1", Aliases: []string{"CVE-2022-32149"},
+			Severity: vuln.SeverityHigh, Score: 7.5, FixedVersions: []string{"0.3.8"}, Source: "xray"}}}}
 	must(t, s.SaveEnrichment(ctx, e, comps))
 	// A pending image of another digest waits for its next try.
 	other := digest("postgres:16")
@@ -119,6 +121,9 @@ func testEnrichmentQueue(t *testing.T, s EnrichingStore) {
 	}
 	got, ok, err := s.GetEnrichment(ctx, d)
 	must(t, err)
+	if xf := got.ArtifactFindings["pkg:golang/golang.org/x/text@v0.3.5"]; len(xf) != 1 || xf[0].Score != 7.5 || xf[0].Severity != vuln.SeverityHigh {
+		t.Fatalf("artifact findings %+v", got.ArtifactFindings)
+	}
 	if !ok || got.Trust.Where == nil || got.Trust.Where.Repository != "shop/web" || len(got.Tags) != 1 || got.Tags[0].Digest != d || got.Distro != "debian-12" {
 		t.Fatalf("read back %+v", got)
 	}
