@@ -342,3 +342,72 @@ func TestEnricherMergesXrayRecordedResponse(t *testing.T) {
 		t.Fatalf("Xray's findings lost while it is down: %v", got)
 	}
 }
+
+// New vulnerability data re-evaluates every enriched image, with no other
+// change: a record added to an imported OSV directory shows up once the
+// data is reloaded.
+func TestEnricherReevaluatesOnNewData(t *testing.T) {
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rw.db"), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	osvDir := t.TempDir()
+	scanner := osv.NewScanner(log, govulndb.Source(), osv.DirSource(osvDir, osv.DefaultLimits))
+	if err := scanner.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	reg := ocitest.Start(t, nil)
+	bin := catalogtest.GoBinary(t, t.TempDir())
+	binData, _ := os.ReadFile(bin)
+	img := reg.Push(t, "shop/lang", "1.0", catalogtest.Layer(t, catalogtest.File{Name: "app/langserver", Data: binData, Mode: 0o755}))
+	clk := &movingClock{now: time.Now().UTC().Truncate(time.Second)}
+	cl, _ := st.EnsureCluster(ctx, "cl_prod", "prod", clk.Now())
+	batch := inventory.Batch{ID: "inventory-0001", SnapshotID: "snapshot-0001", SnapshotComplete: true,
+		Nodes: []inventory.Node{{Name: "node-1"}}, Namespaces: []inventory.Namespace{{Name: "shop"}},
+		Workloads: []inventory.Workload{{UID: "wl-1", Kind: "Deployment", Namespace: "shop", Name: "lang"}},
+		Pods: []inventory.Pod{{UID: "pod-1", Namespace: "shop", Name: "lang-1", NodeName: "node-1", Phase: "Running",
+			Workload: inventory.WorkloadRef{UID: "wl-1", Kind: "Deployment", Name: "lang"},
+			Containers: []inventory.Container{{Name: "lang", Kind: inventory.ContainerRegular, Image: reg.Host + "/shop/lang:1.0", ImageDigest: img.Digest,
+				ContainerID: strings.Repeat("cd", 32), Runtime: "containerd", State: inventory.StateRunning}}}}}
+	if _, err := st.ApplyInventory(ctx, cl.ID, &batch, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PutIntegration(ctx, ports.Integration{ID: "i1", Name: "corp", Kind: ports.IntegrationOCI, URL: reg.URL, Trusted: true, CreatedAt: clk.Now(), UpdatedAt: clk.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	e := app.NewEnricher(st, scanner, catalog.New(), ociConnectors{timeout: time.Second}, nil, clk, log, app.DefaultEnrichmentConfig)
+	has := func(id string) bool {
+		rows, _, err := st.ListVulnerabilities(ctx, ports.VulnFilter{Image: img.Digest, ID: id}, 10, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(rows) == 1
+	}
+	if err := e.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !has("GO-2022-1059") || has("TEST-2026-0001") {
+		t.Fatal("before the new data")
+	}
+	rec := `{"id":"TEST-2026-0001","modified":"2026-11-01T00:00:00Z","summary":"new advisory",
+"affected":[{"package":{"ecosystem":"Go","name":"golang.org/x/text"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0.3.0"},{"fixed":"0.3.6"}]}]}]}`
+	if err := os.WriteFile(filepath.Join(osvDir, "TEST-2026-0001.json"), []byte(rec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := scanner.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !has("TEST-2026-0001") {
+		t.Fatal("new data did not re-evaluate the image")
+	}
+	enr, _, _ := st.GetEnrichment(ctx, img.Digest)
+	if enr.Revision != scanner.Revision() {
+		t.Fatalf("evaluated against %s, data is %s", enr.Revision, scanner.Revision())
+	}
+}
