@@ -2,8 +2,24 @@ module github.com/runwatch/runwatch/agents
 
 go 1.26.0
 
-require connectrpc.com/connect v1.21.1
+require (
+	connectrpc.com/connect v1.21.1
+	github.com/cilium/ebpf v0.22.0
+	github.com/prometheus/client_golang v1.25.0
+	github.com/runwatch/runwatch v0.0.0-00010101000000-000000000000
+	golang.org/x/sys v0.50.0
+	google.golang.org/protobuf v1.36.12
+)
 
-require google.golang.org/protobuf v1.36.12 // indirect
+require (
+	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/prometheus/client_model v0.6.3 // indirect
+	github.com/prometheus/common v0.72.0 // indirect
+	github.com/prometheus/procfs v0.22.0 // indirect
+)
 
 replace github.com/runwatch/runwatch => ../
+
+tool github.com/cilium/ebpf/cmd/bpf2go

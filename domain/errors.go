@@ -106,3 +106,14 @@ func (e *RateLimitedError) Error() string {
 
 // Unwrap makes it a ErrRateLimited.
 func (e *RateLimitedError) Unwrap() error { return ErrRateLimited }
+
+// Rejection is one record of a batch refused for what it holds, while the
+// rest of the batch is applied: a sensor's one unreadable path must not
+// cost the other 4,999 records of its batch.
+type Rejection struct {
+	// Field names the list ("executions", "pods", ...) and Index the
+	// record's place in it, as sent.
+	Field  string
+	Index  int
+	Reason string
+}

@@ -179,7 +179,7 @@ func RuntimeBatch(r *v1.ReportRuntimeRequest) runtime.Batch {
 
 func drops(d *v1.DropCounters) runtime.Drops {
 	return runtime.Drops{RingBuffer: d.GetRingBuffer(), SpoolFull: d.GetSpoolFull(), DecodeErrors: d.GetDecodeErrors(),
-		DedupOverflow: d.GetDedupOverflow(), FilteredInKernel: d.GetFilteredInKernel()}
+		DedupOverflow: d.GetDedupOverflow(), FilteredInKernel: d.GetFilteredInKernel(), RejectedByPlatform: d.GetRejectedByPlatform()}
 }
 
 // ---- query: domain to proto ----
@@ -204,7 +204,7 @@ func clusterPB(c query.ClusterView, now time.Time) *v1.Cluster {
 
 func dropsPB(d runtime.Drops) *v1.DropCounters {
 	return &v1.DropCounters{RingBuffer: d.RingBuffer, SpoolFull: d.SpoolFull, DecodeErrors: d.DecodeErrors, DedupOverflow: d.DedupOverflow,
-		FilteredInKernel: d.FilteredInKernel}
+		FilteredInKernel: d.FilteredInKernel, RejectedByPlatform: d.RejectedByPlatform}
 }
 
 func nodePB(n query.NodeView, now time.Time) *v1.Node {

@@ -39,7 +39,8 @@ func FuzzRuntimeIngest(f *testing.F) {
 			return
 		}
 		batch := RuntimeBatch(&req)
-		err := batch.Normalize(runtime.DefaultLimits, fuzzNow)
+		sent := batch.Records()
+		rejected, err := batch.Normalize(runtime.DefaultLimits, fuzzNow)
 		if err != nil {
 			if !errors.Is(err, domain.ErrInvalid) {
 				t.Fatalf("refused with a non-input error: %v", err)
@@ -72,6 +73,15 @@ func FuzzRuntimeIngest(f *testing.F) {
 		if batch.Records() > runtime.DefaultLimits.MaxRecords {
 			t.Fatalf("accepted %d records", batch.Records())
 		}
+		// Nothing is lost unaccounted: every record is kept or rejected.
+		if batch.Records()+len(rejected) != sent {
+			t.Fatalf("%d sent, %d kept, %d rejected", sent, batch.Records(), len(rejected))
+		}
+		for _, r := range rejected {
+			if r.Reason == "" || r.Index < 0 {
+				t.Fatalf("rejection without a reason: %+v", r)
+			}
+		}
 	})
 }
 
@@ -90,7 +100,8 @@ func FuzzInventoryIngest(f *testing.F) {
 			return
 		}
 		batch := inventoryBatch(&req)
-		err := batch.Validate(inventory.DefaultLimits)
+		sent := batch.Objects()
+		rejected, err := batch.Validate(inventory.DefaultLimits)
 		if err != nil {
 			if !errors.Is(err, domain.ErrInvalid) {
 				t.Fatalf("refused with a non-input error: %v", err)
@@ -111,6 +122,9 @@ func FuzzInventoryIngest(f *testing.F) {
 			if d.Kind == "" || strings.HasPrefix(string(d.Kind), "unknown enum") {
 				t.Fatalf("accepted delete %+v", d)
 			}
+		}
+		if batch.Objects()+len(rejected) != sent {
+			t.Fatalf("%d sent, %d kept, %d rejected", sent, batch.Objects(), len(rejected))
 		}
 	})
 }

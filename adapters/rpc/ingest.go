@@ -6,6 +6,7 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/runwatch/runwatch/domain"
 	"github.com/runwatch/runwatch/domain/inventory"
 	"github.com/runwatch/runwatch/domain/runtime"
 	"github.com/runwatch/runwatch/ports"
@@ -49,7 +50,8 @@ func (h *ingestHandler) ReportInventory(ctx context.Context, req *connect.Reques
 		return nil, h.fail(ctx, req.Spec().Procedure, err)
 	}
 	h.metrics.batch("inventory", res.Duplicate, res.Applied)
-	return connect.NewResponse(&v1.ReportInventoryResponse{Duplicate: res.Duplicate, Applied: int32(res.Applied), MarkedGone: int32(res.MarkedGone)}), nil
+	return connect.NewResponse(&v1.ReportInventoryResponse{Duplicate: res.Duplicate, Applied: int32(res.Applied), MarkedGone: int32(res.MarkedGone),
+		Rejected: rejectedPB(res.Rejected)}), nil
 }
 
 func (h *ingestHandler) Heartbeat(ctx context.Context, req *connect.Request[v1.HeartbeatRequest]) (*connect.Response[v1.HeartbeatResponse], error) {
@@ -84,7 +86,7 @@ func (h *ingestHandler) ReportRuntime(ctx context.Context, req *connect.Request[
 	}
 	h.metrics.batch("runtime", res.Duplicate, res.Processes+res.Files)
 	return connect.NewResponse(&v1.ReportRuntimeResponse{Duplicate: res.Duplicate, AcceptedExecutions: int32(res.Processes),
-		AcceptedFileLoads: int32(res.Files)}), nil
+		AcceptedFileLoads: int32(res.Files), Rejected: rejectedPB(res.Rejected)}), nil
 }
 
 func (h *ingestHandler) NodeHeartbeat(ctx context.Context, req *connect.Request[v1.NodeHeartbeatRequest]) (*connect.Response[v1.NodeHeartbeatResponse], error) {
@@ -98,4 +100,10 @@ func (h *ingestHandler) NodeHeartbeat(ctx context.Context, req *connect.Request[
 	}
 	return connect.NewResponse(&v1.NodeHeartbeatResponse{HeartbeatInterval: dur(r.Interval), Restricted: r.Restricted,
 		RestrictionReason: r.RestrictionReason}), nil
+}
+
+func rejectedPB(rs []domain.Rejection) []*v1.RejectedRecord {
+	return mapSlice(rs, func(r domain.Rejection) *v1.RejectedRecord {
+		return &v1.RejectedRecord{Field: r.Field, Index: int32(r.Index), Reason: r.Reason}
+	})
 }

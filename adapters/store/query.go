@@ -146,6 +146,7 @@ type nodeScan struct {
 	DropsDecodeErrors       int64  `bun:"drops_decode_errors"`
 	DropsDedupOverflow      int64  `bun:"drops_dedup_overflow"`
 	DropsFilteredInKernel   int64  `bun:"drops_filtered_in_kernel"`
+	DropsRejected           int64  `bun:"drops_rejected"`
 	EventsReceived          int64  `bun:"events_received"`
 	SpooledRecords          int64  `bun:"spooled_records"`
 	Restricted              bool   `bun:"restricted"`
@@ -206,7 +207,7 @@ func (s *Store) ListNodes(ctx context.Context, f query.Filter, limit int, after 
 			Sensor: query.SensorView{Reported: inventory.SensorStatus(r.SensorStatus), Mode: r.SensorMode, HookMode: r.SensorHookMode,
 				Version: r.SensorVersion, Message: r.SensorMessage, LastHeartbeat: fromUS(r.SensorHeartbeatAt),
 				Drops: runtime.Drops{RingBuffer: uint64(r.DropsRingBuffer), SpoolFull: uint64(r.DropsSpoolFull), DecodeErrors: uint64(r.DropsDecodeErrors),
-					DedupOverflow: uint64(r.DropsDedupOverflow), FilteredInKernel: uint64(r.DropsFilteredInKernel)},
+					DedupOverflow: uint64(r.DropsDedupOverflow), FilteredInKernel: uint64(r.DropsFilteredInKernel), RejectedByPlatform: uint64(r.DropsRejected)},
 				EventsReceived: uint64(r.EventsReceived), SpooledRecords: uint64(r.SpooledRecords), Restricted: r.Restricted,
 				RestrictionReason: r.RestrictionReason},
 			FirstSeen: fromUS(r.FirstSeen), LastSeen: fromUS(r.LastSeen), GoneAt: fromUS(r.GoneAt), SensorOnly: !r.InInventory}

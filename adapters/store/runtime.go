@@ -46,8 +46,8 @@ func (s *Store) SensorHeartbeat(ctx context.Context, clusterID string, h runtime
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO nodes (cluster_id, name, first_seen, last_seen, sensor_status, sensor_message, sensor_version,
 		sensor_mode, sensor_hook_mode, sensor_heartbeat_at, drops_ring_buffer, drops_spool_full, drops_decode_errors, drops_dedup_overflow,
-		drops_filtered_in_kernel, events_received, spooled_records, sensor_started_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		drops_filtered_in_kernel, events_received, spooled_records, sensor_started_at, drops_rejected)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (cluster_id, name) DO UPDATE SET `+sensorSince("?")+`,
 		last_seen = CASE WHEN nodes.in_inventory THEN nodes.last_seen ELSE EXCLUDED.last_seen END,
 		gone_at = CASE WHEN nodes.in_inventory THEN nodes.gone_at ELSE 0 END,
@@ -56,10 +56,11 @@ func (s *Store) SensorHeartbeat(ctx context.Context, clusterID string, h runtime
 		sensor_mode = CASE WHEN EXCLUDED.sensor_mode <> '' THEN EXCLUDED.sensor_mode ELSE nodes.sensor_mode END,
 		sensor_hook_mode = CASE WHEN EXCLUDED.sensor_hook_mode <> '' THEN EXCLUDED.sensor_hook_mode ELSE nodes.sensor_hook_mode END,
 		`+excludedSet("sensor_heartbeat_at", "drops_ring_buffer", "drops_spool_full", "drops_decode_errors", "drops_dedup_overflow",
-		"drops_filtered_in_kernel", "events_received", "spooled_records"),
+		"drops_filtered_in_kernel", "events_received", "spooled_records", "drops_rejected"),
 		clusterID, h.NodeName, t, t, status, h.Message, h.Version, string(h.Mode), string(h.HookMode), t,
 		int64(h.Drops.RingBuffer), int64(h.Drops.SpoolFull), int64(h.Drops.DecodeErrors), int64(h.Drops.DedupOverflow),
-		int64(h.Drops.FilteredInKernel), int64(h.EventsReceived), int64(h.SpooledRecords), t, us(now.Add(-inventory.StaleAfter)))
+		int64(h.Drops.FilteredInKernel), int64(h.EventsReceived), int64(h.SpooledRecords), t, int64(h.Drops.RejectedByPlatform),
+		us(now.Add(-inventory.StaleAfter)))
 	if err != nil {
 		return fmt.Errorf("record sensor heartbeat from %s: %w", h.NodeName, err)
 	}

@@ -5,6 +5,8 @@ package inventory
 
 import (
 	"time"
+
+	"github.com/runwatch/runwatch/domain"
 )
 
 // ContainerKind says which list of the pod spec a container is in.
@@ -143,6 +145,8 @@ type ApplyResult struct {
 	Duplicate  bool
 	Applied    int
 	MarkedGone int
+	// Rejected are the objects Validate took out.
+	Rejected []domain.Rejection
 }
 
 // Registration is what a controller says about its cluster when it starts.

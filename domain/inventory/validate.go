@@ -85,68 +85,85 @@ func ValidateContainerID(id string) error {
 }
 
 // Validate checks a batch against the limits and the rules every object
-// must follow. It reports the first problem with where it is.
-func (b *Batch) Validate(l Limits) error {
+// must follow. A batch wrong as a whole (its ids, its size, deletes in a
+// snapshot) is an error; an object that is wrong is taken out and returned
+// as a rejection, and the rest stands. A rejected object of a complete
+// snapshot is then not in it, and is marked gone: the inventory never
+// holds what could not be checked.
+func (b *Batch) Validate(l Limits) ([]domain.Rejection, error) {
 	if err := ValidateBatchID(b.ID); err != nil {
-		return err
+		return nil, err
 	}
 	if b.SnapshotID != "" {
 		if err := ValidateBatchID(b.SnapshotID); err != nil {
-			return domain.Invalidf("snapshot_id: %v", err)
+			return nil, domain.Invalidf("snapshot_id: %v", err)
 		}
 		if len(b.Deleted) > 0 {
-			return domain.Invalidf("a snapshot chunk carries no deletes: what it does not hold is gone when it completes")
+			return nil, domain.Invalidf("a snapshot chunk carries no deletes: what it does not hold is gone when it completes")
 		}
 	} else if b.SnapshotComplete {
-		return domain.Invalidf("snapshot_complete is set without a snapshot_id")
+		return nil, domain.Invalidf("snapshot_complete is set without a snapshot_id")
 	}
 	if n := b.Objects(); n > l.MaxObjects {
-		return domain.Invalidf("batch holds %d objects, at most %d", n, l.MaxObjects)
+		return nil, domain.Invalidf("batch holds %d objects, at most %d", n, l.MaxObjects)
 	}
-	for i, n := range b.Nodes {
-		if err := checkName("node", n.Name); err != nil {
-			return domain.Invalidf("nodes[%d]: %v", i, err)
+	var rejected []domain.Rejection
+	b.Nodes = keepValid(b.Nodes, "nodes", &rejected, func(n *Node) error { return checkNode(*n, l) })
+	b.Namespaces = keepValid(b.Namespaces, "namespaces", &rejected, func(ns *Namespace) error { return checkNamespace(*ns, l) })
+	b.Workloads = keepValid(b.Workloads, "workloads", &rejected, func(w *Workload) error { return checkWorkload(*w, l) })
+	b.Pods = keepValid(b.Pods, "pods", &rejected, func(p *Pod) error { return checkPod(p, l) })
+	b.Deleted = keepValid(b.Deleted, "deleted", &rejected, checkDelete)
+	return rejected, nil
+}
+
+// keepValid keeps the objects check accepts, in order, and records a
+// rejection for each other one with its index as sent.
+func keepValid[T any](objs []T, field string, rejected *[]domain.Rejection, check func(*T) error) []T {
+	kept := objs[:0]
+	for i := range objs {
+		if err := check(&objs[i]); err != nil {
+			*rejected = append(*rejected, domain.Rejection{Field: field, Index: i, Reason: err.Error()})
+			continue
 		}
-		if err := checkText(n.UID, n.KernelVersion, n.OSImage, n.Architecture, n.ContainerRuntimeVersion, n.KubeletVersion, n.ProviderID, n.Provider); err != nil {
-			return domain.Invalidf("nodes[%d] %s: %v", i, n.Name, err)
-		}
-		if err := checkLabels(n.Labels, l); err != nil {
-			return domain.Invalidf("nodes[%d] %s: %v", i, n.Name, err)
-		}
+		kept = append(kept, objs[i])
 	}
-	for i, ns := range b.Namespaces {
-		if err := checkName("namespace", ns.Name); err != nil {
-			return domain.Invalidf("namespaces[%d]: %v", i, err)
-		}
-		if err := checkLabels(ns.Labels, l); err != nil {
-			return domain.Invalidf("namespaces[%d] %s: %v", i, ns.Name, err)
-		}
+	return kept
+}
+
+func checkNode(n Node, l Limits) error {
+	if err := checkName("node", n.Name); err != nil {
+		return err
 	}
-	for i, w := range b.Workloads {
-		if err := checkWorkload(w, l); err != nil {
-			return domain.Invalidf("workloads[%d]: %v", i, err)
-		}
+	if err := checkText(n.UID, n.KernelVersion, n.OSImage, n.Architecture, n.ContainerRuntimeVersion, n.KubeletVersion, n.ProviderID, n.Provider); err != nil {
+		return domain.Invalidf("node %s: %v", n.Name, err)
 	}
-	for i := range b.Pods {
-		if err := checkPod(&b.Pods[i], l); err != nil {
-			return domain.Invalidf("pods[%d]: %v", i, err)
-		}
-	}
-	for i, d := range b.Deleted {
-		switch d.Kind {
-		case KindNode, KindNamespace:
-			if err := checkName(string(d.Kind), d.Name); err != nil {
-				return domain.Invalidf("deleted[%d]: %v", i, err)
-			}
-		case KindWorkload, KindPod:
-			if d.UID == "" || len(d.UID) > maxNameLen {
-				return domain.Invalidf("deleted[%d]: a %s is deleted by uid", i, d.Kind)
-			}
-		default:
-			return domain.Invalidf("deleted[%d]: unknown object kind %q", i, d.Kind)
-		}
+	if err := checkLabels(n.Labels, l); err != nil {
+		return domain.Invalidf("node %s: %v", n.Name, err)
 	}
 	return nil
+}
+
+func checkNamespace(ns Namespace, l Limits) error {
+	if err := checkName("namespace", ns.Name); err != nil {
+		return err
+	}
+	if err := checkLabels(ns.Labels, l); err != nil {
+		return domain.Invalidf("namespace %s: %v", ns.Name, err)
+	}
+	return nil
+}
+
+func checkDelete(d *ObjectRef) error {
+	switch d.Kind {
+	case KindNode, KindNamespace:
+		return checkName(string(d.Kind), d.Name)
+	case KindWorkload, KindPod:
+		if d.UID == "" || len(d.UID) > maxNameLen {
+			return domain.Invalidf("a %s is deleted by uid", d.Kind)
+		}
+		return nil
+	}
+	return domain.Invalidf("unknown object kind %q", d.Kind)
 }
 
 func checkWorkload(w Workload, l Limits) error {

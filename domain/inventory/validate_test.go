@@ -34,7 +34,7 @@ func TestBatchValidate(t *testing.T) {
 		{"complete without snapshot", func(b *Batch) { b.SnapshotComplete = true }, "without a snapshot_id"},
 		{"snapshot with deletes", func(b *Batch) { b.SnapshotID = "snap-0001" }, "carries no deletes"},
 		{"too many objects", func(b *Batch) { b.Namespaces = make([]Namespace, 20000) }, "objects, at most"},
-		{"node without name", func(b *Batch) { b.Nodes = []Node{{}} }, "node has no name"},
+		{"node without name", func(b *Batch) { b.Nodes = []Node{{}, {Name: "ok"}} }, "node has no name"},
 		{"pod without uid", func(b *Batch) { b.Pods[0].UID = "" }, "has no uid"},
 		{"pod without workload", func(b *Batch) { b.Pods[0].Workload = WorkloadRef{} }, "has no workload"},
 		{"bad digest", func(b *Batch) { b.Pods[0].Containers[0].ImageDigest = "sha256:xyz" }, "is not sha256:<64 lowercase hex>"},
@@ -61,18 +61,30 @@ func TestBatchValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := Batch{ID: "batch-0001", Pods: []Pod{validPod()}, Deleted: []ObjectRef{{Kind: KindPod, UID: "old"}}}
 			tt.mutate(&b)
-			err := b.Validate(DefaultLimits)
+			before := b.Objects()
+			rejected, err := b.Validate(DefaultLimits)
 			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatalf("Validate: %v", err)
+				if err != nil || len(rejected) > 0 {
+					t.Fatalf("Validate: %v %v", err, rejected)
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("Validate = %v, want an error containing %q", err, tt.wantErr)
-			}
-			if !errors.Is(err, domain.ErrInvalid) {
-				t.Errorf("error %v is not ErrInvalid", err)
+			switch {
+			case err != nil:
+				// The batch as a whole is wrong.
+				if !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, domain.ErrInvalid) {
+					t.Fatalf("Validate = %v, want ErrInvalid containing %q", err, tt.wantErr)
+				}
+			case len(rejected) == 1:
+				// One object is wrong: it goes, the rest stays.
+				if !strings.Contains(rejected[0].Reason, tt.wantErr) {
+					t.Fatalf("rejected %+v, want a reason containing %q", rejected[0], tt.wantErr)
+				}
+				if b.Objects() != before-1 {
+					t.Errorf("%d objects left of %d, want all but the rejected one", b.Objects(), before)
+				}
+			default:
+				t.Fatalf("Validate = %v, %v; want an error or one rejection containing %q", err, rejected, tt.wantErr)
 			}
 		})
 	}

@@ -6,6 +6,8 @@ package runtime
 import (
 	"slices"
 	"time"
+
+	"github.com/runwatch/runwatch/domain"
 )
 
 // Runtime names the container runtime a sensor recognised.
@@ -115,6 +117,8 @@ type ApplyResult struct {
 	Duplicate bool
 	Processes int
 	Files     int
+	// Rejected are the records Normalize took out.
+	Rejected []domain.Rejection
 }
 
 // HasDetail says whether the record carries a sighting's details (a first

@@ -148,20 +148,34 @@ func TestNormalize(t *testing.T) {
 		{"bad purl", func(b *Batch) { b.Processes[0].PackagePURLs = []string{"deb/curl"} }, "is not pkg:"},
 		{"unknown file kind", func(b *Batch) { b.Files[0].Kind = "font" }, "unknown file kind"},
 		{"too many records", func(b *Batch) { b.Files = make([]FileLoad, 20000) }, "records, at most"},
+		{"a bad record among good ones goes alone", func(b *Batch) {
+			b.Processes = append(b.Processes, b.Processes[0], b.Processes[0])
+			b.Processes[1].ExecutablePath = "relative"
+		}, "not absolute"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := valid()
 			tt.mutate(&b)
-			err := b.Normalize(DefaultLimits, t0)
+			before := b.Records()
+			rejected, err := b.Normalize(DefaultLimits, t0)
 			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatal(err)
+				if err != nil || len(rejected) > 0 {
+					t.Fatal(err, rejected)
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, domain.ErrInvalid) {
-				t.Fatalf("Normalize = %v, want ErrInvalid containing %q", err, tt.wantErr)
+			switch {
+			case err != nil:
+				if !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, domain.ErrInvalid) {
+					t.Fatalf("Normalize = %v, want ErrInvalid containing %q", err, tt.wantErr)
+				}
+			case len(rejected) == 1:
+				if !strings.Contains(rejected[0].Reason, tt.wantErr) || b.Records() != before-1 {
+					t.Fatalf("rejected %+v with %d of %d records left, want %q", rejected, b.Records(), before, tt.wantErr)
+				}
+			default:
+				t.Fatalf("Normalize = %v, %v; want %q", err, rejected, tt.wantErr)
 			}
 		})
 	}
@@ -169,7 +183,7 @@ func TestNormalize(t *testing.T) {
 
 func TestNormalizeFillsDefaults(t *testing.T) {
 	b := Batch{ID: "batch-0001", NodeName: "n", Processes: []Process{{Container: ContainerRef{Runtime: RuntimeHost}, ExecutablePath: "/bin/true"}}}
-	if err := b.Normalize(DefaultLimits, t0); err != nil {
+	if _, err := b.Normalize(DefaultLimits, t0); err != nil {
 		t.Fatal(err)
 	}
 	p := b.Processes[0]
@@ -178,7 +192,7 @@ func TestNormalizeFillsDefaults(t *testing.T) {
 	}
 	// first_seen after last_seen is pulled back to last_seen.
 	b.Processes[0].FirstSeen, b.Processes[0].LastSeen = t0, t0.Add(-time.Minute)
-	if err := b.Normalize(DefaultLimits, t0); err != nil {
+	if _, err := b.Normalize(DefaultLimits, t0); err != nil {
 		t.Fatal(err)
 	}
 	if !b.Processes[0].FirstSeen.Equal(t0.Add(-time.Minute)) {

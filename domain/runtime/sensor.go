@@ -33,7 +33,7 @@ type SensorInfo struct {
 
 // Drops are a sensor's loss counters since it started.
 type Drops struct {
-	RingBuffer, SpoolFull, DecodeErrors, DedupOverflow, FilteredInKernel uint64
+	RingBuffer, SpoolFull, DecodeErrors, DedupOverflow, FilteredInKernel, RejectedByPlatform uint64
 }
 
 // Heartbeat is a sensor's periodic report on itself.

@@ -9,8 +9,9 @@ import (
 	"github.com/runwatch/runwatch/domain/inventory"
 )
 
-// Limits bound one runtime batch. A batch over a limit is refused whole,
-// with a message that says which limit, so the sensor can split it.
+// Limits bound one runtime batch and its records. A batch with too many
+// records is refused whole, with a message that says so, so the sensor can
+// split it; a record over a limit is rejected alone.
 type Limits struct {
 	MaxRecords    int
 	MaxPathLen    int
@@ -37,49 +38,70 @@ var DefaultLimits = Limits{
 }
 
 // Normalize fills what a sensor may leave out (a count of 0 means one
-// sighting; missing times mean now) and then validates the batch. now is
-// the platform's clock.
-func (b *Batch) Normalize(l Limits, now time.Time) error {
+// sighting; missing times mean now) and validates the batch against the
+// platform's clock now. A batch that is wrong as a whole (its id, its node,
+// its size) is an error; a record that is wrong is taken out of the batch
+// and returned as a rejection, and the rest stands.
+func (b *Batch) Normalize(l Limits, now time.Time) ([]domain.Rejection, error) {
 	if err := inventory.ValidateBatchID(b.ID); err != nil {
-		return err
+		return nil, err
 	}
 	if b.NodeName == "" || len(b.NodeName) > 253 {
-		return domain.Invalidf("node_name is required, at most 253 characters")
+		return nil, domain.Invalidf("node_name is required, at most 253 characters")
 	}
 	if n := b.Records(); n > l.MaxRecords {
-		return domain.Invalidf("batch holds %d records, at most %d", n, l.MaxRecords)
+		return nil, domain.Invalidf("batch holds %d records, at most %d", n, l.MaxRecords)
 	}
-	for i := range b.Processes {
-		p := &b.Processes[i]
-		if err := normalizeSeen(&p.FirstSeen, &p.LastSeen, &p.Count, l, now); err != nil {
-			return domain.Invalidf("executions[%d] %s: %v", i, domain.Clip(p.ExecutablePath), err)
+	var rejected []domain.Rejection
+	b.Processes = keepValid(b.Processes, "executions", &rejected, func(p *Process) error { return p.normalize(l, now) })
+	b.Files = keepValid(b.Files, "file_loads", &rejected, func(f *FileLoad) error { return f.normalize(l, now) })
+	return rejected, nil
+}
+
+// keepValid keeps the records check accepts, in order, and records a
+// rejection for each other one with its index as sent.
+func keepValid[T any](records []T, field string, rejected *[]domain.Rejection, check func(*T) error) []T {
+	kept := records[:0]
+	for i := range records {
+		if err := check(&records[i]); err != nil {
+			*rejected = append(*rejected, domain.Rejection{Field: field, Index: i, Reason: err.Error()})
+			continue
 		}
-		if err := checkRecord(p.Container, p.ExecutablePath, p.SHA256, p.PackagePURLs, l); err != nil {
-			return domain.Invalidf("executions[%d]: %v", i, err)
-		}
-		if err := checkArgv(p.Argv, l); err != nil {
-			return domain.Invalidf("executions[%d] %s: %v", i, domain.Clip(p.ExecutablePath), err)
-		}
-		if err := checkStrings(l.MaxPathLen, p.ParentExecutablePath, p.Comm, p.UnresolvedReason); err != nil {
-			return domain.Invalidf("executions[%d] %s: %v", i, domain.Clip(p.ExecutablePath), err)
-		}
+		kept = append(kept, records[i])
 	}
-	for i := range b.Files {
-		f := &b.Files[i]
-		if err := normalizeSeen(&f.FirstSeen, &f.LastSeen, &f.Count, l, now); err != nil {
-			return domain.Invalidf("file_loads[%d] %s: %v", i, domain.Clip(f.Path), err)
-		}
-		if err := checkRecord(f.Container, f.Path, f.SHA256, f.PackagePURLs, l); err != nil {
-			return domain.Invalidf("file_loads[%d]: %v", i, err)
-		}
-		switch f.Kind {
-		case FileExecutable, FileSharedLibrary, FileJar, FileScript, FileInterpretedModule:
-		default:
-			return domain.Invalidf("file_loads[%d] %s: unknown file kind %q", i, domain.Clip(f.Path), f.Kind)
-		}
-		if err := checkStrings(l.MaxPathLen, f.LoadedByPath, f.UnresolvedReason); err != nil {
-			return domain.Invalidf("file_loads[%d] %s: %v", i, domain.Clip(f.Path), err)
-		}
+	return kept
+}
+
+func (p *Process) normalize(l Limits, now time.Time) error {
+	if err := normalizeSeen(&p.FirstSeen, &p.LastSeen, &p.Count, l, now); err != nil {
+		return domain.Invalidf("%s: %v", domain.Clip(p.ExecutablePath), err)
+	}
+	if err := checkRecord(p.Container, p.ExecutablePath, p.SHA256, p.PackagePURLs, l); err != nil {
+		return err
+	}
+	if err := checkArgv(p.Argv, l); err != nil {
+		return domain.Invalidf("%s: %v", domain.Clip(p.ExecutablePath), err)
+	}
+	if err := checkStrings(l.MaxPathLen, p.ParentExecutablePath, p.Comm, p.UnresolvedReason); err != nil {
+		return domain.Invalidf("%s: %v", domain.Clip(p.ExecutablePath), err)
+	}
+	return nil
+}
+
+func (f *FileLoad) normalize(l Limits, now time.Time) error {
+	if err := normalizeSeen(&f.FirstSeen, &f.LastSeen, &f.Count, l, now); err != nil {
+		return domain.Invalidf("%s: %v", domain.Clip(f.Path), err)
+	}
+	if err := checkRecord(f.Container, f.Path, f.SHA256, f.PackagePURLs, l); err != nil {
+		return err
+	}
+	switch f.Kind {
+	case FileExecutable, FileSharedLibrary, FileJar, FileScript, FileInterpretedModule:
+	default:
+		return domain.Invalidf("%s: unknown file kind %q", domain.Clip(f.Path), f.Kind)
+	}
+	if err := checkStrings(l.MaxPathLen, f.LoadedByPath, f.UnresolvedReason); err != nil {
+		return domain.Invalidf("%s: %v", domain.Clip(f.Path), err)
 	}
 	return nil
 }

@@ -75,7 +75,8 @@ func (s *Ingest) ReportInventory(ctx context.Context, p access.Principal, b *inv
 	if err := agentOnly(p); err != nil {
 		return inventory.ApplyResult{}, err
 	}
-	if err := b.Validate(s.limits.Inventory); err != nil {
+	rejected, err := b.Validate(s.limits.Inventory)
+	if err != nil {
 		return inventory.ApplyResult{}, err
 	}
 	now := s.clock.Now()
@@ -84,7 +85,11 @@ func (s *Ingest) ReportInventory(ctx context.Context, p access.Principal, b *inv
 	if err := s.limiter.Allow(p.ClusterID, "", b.Objects(), now); err != nil {
 		return inventory.ApplyResult{}, err
 	}
-	return s.store.ApplyInventory(ctx, p.ClusterID, b, now)
+	res, err := s.store.ApplyInventory(ctx, p.ClusterID, b, now)
+	if !res.Duplicate {
+		res.Rejected = rejected
+	}
+	return res, err
 }
 
 // ControllerHeartbeat implements ports.Ingestion.
@@ -132,7 +137,8 @@ func (s *Ingest) ReportRuntime(ctx context.Context, p access.Principal, b *runti
 		return runtime.ApplyResult{}, err
 	}
 	now := s.clock.Now()
-	if err := b.Normalize(s.limits.Runtime, now); err != nil {
+	rejected, err := b.Normalize(s.limits.Runtime, now)
+	if err != nil {
 		return runtime.ApplyResult{}, err
 	}
 	if err := s.limiter.Allow(p.ClusterID, b.NodeName, b.Records(), now); err != nil {
@@ -141,7 +147,11 @@ func (s *Ingest) ReportRuntime(ctx context.Context, p access.Principal, b *runti
 	if err := s.ent.Admit(ctx, p.ClusterID, b.NodeName); err != nil {
 		return runtime.ApplyResult{}, err
 	}
-	return s.store.ApplyRuntime(ctx, p.ClusterID, b, now)
+	res, err := s.store.ApplyRuntime(ctx, p.ClusterID, b, now)
+	if !res.Duplicate {
+		res.Rejected = rejected
+	}
+	return res, err
 }
 
 // NodeHeartbeat implements ports.Ingestion.

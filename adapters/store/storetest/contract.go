@@ -100,7 +100,11 @@ func ctr(name, image, seed string) inventory.Container {
 
 func apply(t *testing.T, s ports.Store, clusterID string, b inventory.Batch, now time.Time) inventory.ApplyResult {
 	t.Helper()
-	must(t, b.Validate(inventory.DefaultLimits))
+	rejected, err := b.Validate(inventory.DefaultLimits)
+	must(t, err)
+	if len(rejected) > 0 {
+		t.Fatalf("test batch has rejected objects: %+v", rejected)
+	}
 	res, err := s.ApplyInventory(ctx, clusterID, &b, now)
 	must(t, err)
 	return res
@@ -385,7 +389,11 @@ func proc(container, path string, count uint64, first, last time.Time) runtime.P
 func report(t *testing.T, s ports.Store, clusterID, id, node string, procs []runtime.Process, files []runtime.FileLoad, now time.Time) runtime.ApplyResult {
 	t.Helper()
 	b := runtime.Batch{ID: id, NodeName: node, Processes: procs, Files: files}
-	must(t, b.Normalize(runtime.DefaultLimits, now))
+	rejected, err := b.Normalize(runtime.DefaultLimits, now)
+	must(t, err)
+	if len(rejected) > 0 {
+		t.Fatalf("test batch has rejected records: %+v", rejected)
+	}
 	res, err := s.ApplyRuntime(ctx, clusterID, &b, now)
 	must(t, err)
 	return res
@@ -480,7 +488,7 @@ func testRuntimeDuplicateConcurrent(t *testing.T, s ports.Store) {
 		go func() {
 			defer wg.Done()
 			b := runtime.Batch{ID: "rt-same-batch", NodeName: "node-1", Processes: []runtime.Process{proc(cid("a"), "/bin/sh", 3, t0, t0)}}
-			errs[i] = b.Normalize(runtime.DefaultLimits, t0)
+			_, errs[i] = b.Normalize(runtime.DefaultLimits, t0)
 			if errs[i] == nil {
 				results[i], errs[i] = s.ApplyRuntime(ctx, c, &b, t0)
 			}
@@ -654,7 +662,7 @@ func testSensors(t *testing.T, s ports.Store) {
 		Mode: runtime.ModeKubernetes, HookMode: runtime.HookTracepoint}, t0))
 	must(t, s.RegisterSensor(ctx, c, runtime.SensorInfo{NodeName: "laptop", KernelVersion: "6.1", Mode: runtime.ModeHost}, t0))
 	must(t, s.SensorHeartbeat(ctx, c, runtime.Heartbeat{NodeName: "node-1", Status: inventory.SensorDegraded, Message: "ring buffer drops",
-		Drops: runtime.Drops{RingBuffer: 12, SpoolFull: 3}, EventsReceived: 1000}, t0.Add(time.Minute)))
+		Drops: runtime.Drops{RingBuffer: 12, SpoolFull: 3, RejectedByPlatform: 2}, EventsReceived: 1000}, t0.Add(time.Minute)))
 	nodes, err := s.ListNodes(ctx, query.Filter{}, 10, nil, t0.Add(time.Minute))
 	must(t, err)
 	if len(nodes.Items) != 3 {
@@ -666,7 +674,7 @@ func testSensors(t *testing.T, s ports.Store) {
 	}
 	n1 := byName["node-1"]
 	if n1.KernelVersion != "6.18-k8s" || n1.SensorOnly || n1.Sensor.Reported != inventory.SensorDegraded || n1.Sensor.Drops.RingBuffer != 12 ||
-		n1.Sensor.Drops.SpoolFull != 3 || n1.Sensor.EventsReceived != 1000 || n1.Sensor.HookMode != "tracepoint" || n1.Sensor.Version != "0.1.0" ||
+		n1.Sensor.Drops.SpoolFull != 3 || n1.Sensor.Drops.RejectedByPlatform != 2 || n1.Sensor.EventsReceived != 1000 || n1.Sensor.HookMode != "tracepoint" || n1.Sensor.Version != "0.1.0" ||
 		!n1.Sensor.LastHeartbeat.Equal(t0.Add(time.Minute)) {
 		t.Errorf("node-1 = %+v", n1)
 	}

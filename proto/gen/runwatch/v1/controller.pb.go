@@ -284,7 +284,9 @@ type ReportInventoryResponse struct {
 	// Objects upserted by this batch.
 	Applied int32 `protobuf:"varint,2,opt,name=applied,proto3" json:"applied,omitempty"`
 	// Objects marked gone (deletes, or reconciliation of a complete snapshot).
-	MarkedGone    int32 `protobuf:"varint,3,opt,name=marked_gone,json=markedGone,proto3" json:"marked_gone,omitempty"`
+	MarkedGone int32 `protobuf:"varint,3,opt,name=marked_gone,json=markedGone,proto3" json:"marked_gone,omitempty"`
+	// Objects refused for what they hold (and not applied); the others were.
+	Rejected      []*RejectedRecord `protobuf:"bytes,4,rep,name=rejected,proto3" json:"rejected,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -338,6 +340,13 @@ func (x *ReportInventoryResponse) GetMarkedGone() int32 {
 		return x.MarkedGone
 	}
 	return 0
+}
+
+func (x *ReportInventoryResponse) GetRejected() []*RejectedRecord {
+	if x != nil {
+		return x.Rejected
+	}
+	return nil
 }
 
 type HeartbeatRequest struct {
@@ -492,12 +501,13 @@ const file_runwatch_v1_controller_proto_rawDesc = "" +
 	"namespaces\x127\n" +
 	"\tworkloads\x18\x06 \x03(\v2\x19.runwatch.v1.WorkloadInfoR\tworkloads\x12(\n" +
 	"\x04pods\x18\a \x03(\v2\x14.runwatch.v1.PodInfoR\x04pods\x120\n" +
-	"\adeleted\x18\b \x03(\v2\x16.runwatch.v1.ObjectRefR\adeleted\"r\n" +
+	"\adeleted\x18\b \x03(\v2\x16.runwatch.v1.ObjectRefR\adeleted\"\xab\x01\n" +
 	"\x17ReportInventoryResponse\x12\x1c\n" +
 	"\tduplicate\x18\x01 \x01(\bR\tduplicate\x12\x18\n" +
 	"\aapplied\x18\x02 \x01(\x05R\aapplied\x12\x1f\n" +
 	"\vmarked_gone\x18\x03 \x01(\x05R\n" +
-	"markedGone\"\xda\x02\n" +
+	"markedGone\x127\n" +
+	"\brejected\x18\x04 \x03(\v2\x1b.runwatch.v1.RejectedRecordR\brejected\"\xda\x02\n" +
 	"\x10HeartbeatRequest\x12-\n" +
 	"\x12controller_version\x18\x01 \x01(\tR\x11controllerVersion\x125\n" +
 	"\x06status\x18\x02 \x01(\x0e2\x1d.runwatch.v1.ControllerStatusR\x06status\x12\x18\n" +
@@ -541,7 +551,8 @@ var file_runwatch_v1_controller_proto_goTypes = []any{
 	(*WorkloadInfo)(nil),            // 10: runwatch.v1.WorkloadInfo
 	(*PodInfo)(nil),                 // 11: runwatch.v1.PodInfo
 	(*ObjectRef)(nil),               // 12: runwatch.v1.ObjectRef
-	(ControllerStatus)(0),           // 13: runwatch.v1.ControllerStatus
+	(*RejectedRecord)(nil),          // 13: runwatch.v1.RejectedRecord
+	(ControllerStatus)(0),           // 14: runwatch.v1.ControllerStatus
 }
 var file_runwatch_v1_controller_proto_depIdxs = []int32{
 	7,  // 0: runwatch.v1.RegisterClusterResponse.heartbeat_interval:type_name -> google.protobuf.Duration
@@ -550,20 +561,21 @@ var file_runwatch_v1_controller_proto_depIdxs = []int32{
 	10, // 3: runwatch.v1.ReportInventoryRequest.workloads:type_name -> runwatch.v1.WorkloadInfo
 	11, // 4: runwatch.v1.ReportInventoryRequest.pods:type_name -> runwatch.v1.PodInfo
 	12, // 5: runwatch.v1.ReportInventoryRequest.deleted:type_name -> runwatch.v1.ObjectRef
-	13, // 6: runwatch.v1.HeartbeatRequest.status:type_name -> runwatch.v1.ControllerStatus
-	6,  // 7: runwatch.v1.HeartbeatRequest.watched_objects:type_name -> runwatch.v1.HeartbeatRequest.WatchedObjectsEntry
-	7,  // 8: runwatch.v1.HeartbeatResponse.heartbeat_interval:type_name -> google.protobuf.Duration
-	0,  // 9: runwatch.v1.ControllerService.RegisterCluster:input_type -> runwatch.v1.RegisterClusterRequest
-	2,  // 10: runwatch.v1.ControllerService.ReportInventory:input_type -> runwatch.v1.ReportInventoryRequest
-	4,  // 11: runwatch.v1.ControllerService.Heartbeat:input_type -> runwatch.v1.HeartbeatRequest
-	1,  // 12: runwatch.v1.ControllerService.RegisterCluster:output_type -> runwatch.v1.RegisterClusterResponse
-	3,  // 13: runwatch.v1.ControllerService.ReportInventory:output_type -> runwatch.v1.ReportInventoryResponse
-	5,  // 14: runwatch.v1.ControllerService.Heartbeat:output_type -> runwatch.v1.HeartbeatResponse
-	12, // [12:15] is the sub-list for method output_type
-	9,  // [9:12] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	13, // 6: runwatch.v1.ReportInventoryResponse.rejected:type_name -> runwatch.v1.RejectedRecord
+	14, // 7: runwatch.v1.HeartbeatRequest.status:type_name -> runwatch.v1.ControllerStatus
+	6,  // 8: runwatch.v1.HeartbeatRequest.watched_objects:type_name -> runwatch.v1.HeartbeatRequest.WatchedObjectsEntry
+	7,  // 9: runwatch.v1.HeartbeatResponse.heartbeat_interval:type_name -> google.protobuf.Duration
+	0,  // 10: runwatch.v1.ControllerService.RegisterCluster:input_type -> runwatch.v1.RegisterClusterRequest
+	2,  // 11: runwatch.v1.ControllerService.ReportInventory:input_type -> runwatch.v1.ReportInventoryRequest
+	4,  // 12: runwatch.v1.ControllerService.Heartbeat:input_type -> runwatch.v1.HeartbeatRequest
+	1,  // 13: runwatch.v1.ControllerService.RegisterCluster:output_type -> runwatch.v1.RegisterClusterResponse
+	3,  // 14: runwatch.v1.ControllerService.ReportInventory:output_type -> runwatch.v1.ReportInventoryResponse
+	5,  // 15: runwatch.v1.ControllerService.Heartbeat:output_type -> runwatch.v1.HeartbeatResponse
+	13, // [13:16] is the sub-list for method output_type
+	10, // [10:13] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_runwatch_v1_controller_proto_init() }

@@ -776,8 +776,10 @@ type DropCounters struct {
 	DedupOverflow uint64 `protobuf:"varint,4,opt,name=dedup_overflow,json=dedupOverflow,proto3" json:"dedup_overflow,omitempty"`
 	// Events filtered in the kernel on purpose (not a loss, reported for scale).
 	FilteredInKernel uint64 `protobuf:"varint,5,opt,name=filtered_in_kernel,json=filteredInKernel,proto3" json:"filtered_in_kernel,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Records the platform rejected for what they held (see RejectedRecord).
+	RejectedByPlatform uint64 `protobuf:"varint,6,opt,name=rejected_by_platform,json=rejectedByPlatform,proto3" json:"rejected_by_platform,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *DropCounters) Reset() {
@@ -845,6 +847,77 @@ func (x *DropCounters) GetFilteredInKernel() uint64 {
 	return 0
 }
 
+func (x *DropCounters) GetRejectedByPlatform() uint64 {
+	if x != nil {
+		return x.RejectedByPlatform
+	}
+	return 0
+}
+
+// RejectedRecord is one record of a batch the platform refused for what it
+// holds; the rest of the batch was applied.
+type RejectedRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The list the record was in ("executions", "file_loads", "pods", ...).
+	Field string `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
+	// Its index in that list, as sent.
+	Index         int32  `protobuf:"varint,2,opt,name=index,proto3" json:"index,omitempty"`
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RejectedRecord) Reset() {
+	*x = RejectedRecord{}
+	mi := &file_runwatch_v1_runtime_types_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RejectedRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RejectedRecord) ProtoMessage() {}
+
+func (x *RejectedRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_runtime_types_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RejectedRecord.ProtoReflect.Descriptor instead.
+func (*RejectedRecord) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_runtime_types_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RejectedRecord) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *RejectedRecord) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *RejectedRecord) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_runwatch_v1_runtime_types_proto protoreflect.FileDescriptor
 
 const file_runwatch_v1_runtime_types_proto_rawDesc = "" +
@@ -889,7 +962,7 @@ const file_runwatch_v1_runtime_types_proto_rawDesc = "" +
 	"\x05count\x18\t \x01(\x04R\x05count\x12\x14\n" +
 	"\x05drift\x18\n" +
 	" \x01(\bR\x05drift\x12+\n" +
-	"\x11unresolved_reason\x18\v \x01(\tR\x10unresolvedReason\"\xc8\x01\n" +
+	"\x11unresolved_reason\x18\v \x01(\tR\x10unresolvedReason\"\xfa\x01\n" +
 	"\fDropCounters\x12\x1f\n" +
 	"\vring_buffer\x18\x01 \x01(\x04R\n" +
 	"ringBuffer\x12\x1d\n" +
@@ -897,7 +970,12 @@ const file_runwatch_v1_runtime_types_proto_rawDesc = "" +
 	"spool_full\x18\x02 \x01(\x04R\tspoolFull\x12#\n" +
 	"\rdecode_errors\x18\x03 \x01(\x04R\fdecodeErrors\x12%\n" +
 	"\x0ededup_overflow\x18\x04 \x01(\x04R\rdedupOverflow\x12,\n" +
-	"\x12filtered_in_kernel\x18\x05 \x01(\x04R\x10filteredInKernel*\xea\x01\n" +
+	"\x12filtered_in_kernel\x18\x05 \x01(\x04R\x10filteredInKernel\x120\n" +
+	"\x14rejected_by_platform\x18\x06 \x01(\x04R\x12rejectedByPlatform\"T\n" +
+	"\x0eRejectedRecord\x12\x14\n" +
+	"\x05field\x18\x01 \x01(\tR\x05field\x12\x14\n" +
+	"\x05index\x18\x02 \x01(\x05R\x05index\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason*\xea\x01\n" +
 	"\x10ContainerRuntime\x12!\n" +
 	"\x1dCONTAINER_RUNTIME_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16CONTAINER_RUNTIME_HOST\x10\x01\x12 \n" +
@@ -952,7 +1030,7 @@ func file_runwatch_v1_runtime_types_proto_rawDescGZIP() []byte {
 }
 
 var file_runwatch_v1_runtime_types_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_runwatch_v1_runtime_types_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_runwatch_v1_runtime_types_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_runwatch_v1_runtime_types_proto_goTypes = []any{
 	(ContainerRuntime)(0),         // 0: runwatch.v1.ContainerRuntime
 	(FileKind)(0),                 // 1: runwatch.v1.FileKind
@@ -964,17 +1042,18 @@ var file_runwatch_v1_runtime_types_proto_goTypes = []any{
 	(*ProcessExecution)(nil),      // 7: runwatch.v1.ProcessExecution
 	(*FileLoad)(nil),              // 8: runwatch.v1.FileLoad
 	(*DropCounters)(nil),          // 9: runwatch.v1.DropCounters
-	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
+	(*RejectedRecord)(nil),        // 10: runwatch.v1.RejectedRecord
+	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
 }
 var file_runwatch_v1_runtime_types_proto_depIdxs = []int32{
 	0,  // 0: runwatch.v1.ContainerRef.runtime:type_name -> runwatch.v1.ContainerRuntime
 	6,  // 1: runwatch.v1.ProcessExecution.container:type_name -> runwatch.v1.ContainerRef
-	10, // 2: runwatch.v1.ProcessExecution.first_seen:type_name -> google.protobuf.Timestamp
-	10, // 3: runwatch.v1.ProcessExecution.last_seen:type_name -> google.protobuf.Timestamp
+	11, // 2: runwatch.v1.ProcessExecution.first_seen:type_name -> google.protobuf.Timestamp
+	11, // 3: runwatch.v1.ProcessExecution.last_seen:type_name -> google.protobuf.Timestamp
 	6,  // 4: runwatch.v1.FileLoad.container:type_name -> runwatch.v1.ContainerRef
 	1,  // 5: runwatch.v1.FileLoad.kind:type_name -> runwatch.v1.FileKind
-	10, // 6: runwatch.v1.FileLoad.first_seen:type_name -> google.protobuf.Timestamp
-	10, // 7: runwatch.v1.FileLoad.last_seen:type_name -> google.protobuf.Timestamp
+	11, // 6: runwatch.v1.FileLoad.first_seen:type_name -> google.protobuf.Timestamp
+	11, // 7: runwatch.v1.FileLoad.last_seen:type_name -> google.protobuf.Timestamp
 	8,  // [8:8] is the sub-list for method output_type
 	8,  // [8:8] is the sub-list for method input_type
 	8,  // [8:8] is the sub-list for extension type_name
@@ -993,7 +1072,7 @@ func file_runwatch_v1_runtime_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_runwatch_v1_runtime_types_proto_rawDesc), len(file_runwatch_v1_runtime_types_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

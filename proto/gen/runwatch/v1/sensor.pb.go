@@ -287,8 +287,10 @@ type ReportRuntimeResponse struct {
 	Duplicate          bool  `protobuf:"varint,1,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
 	AcceptedExecutions int32 `protobuf:"varint,2,opt,name=accepted_executions,json=acceptedExecutions,proto3" json:"accepted_executions,omitempty"`
 	AcceptedFileLoads  int32 `protobuf:"varint,3,opt,name=accepted_file_loads,json=acceptedFileLoads,proto3" json:"accepted_file_loads,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Records refused for what they hold (and not applied); the others were.
+	Rejected      []*RejectedRecord `protobuf:"bytes,4,rep,name=rejected,proto3" json:"rejected,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReportRuntimeResponse) Reset() {
@@ -340,6 +342,13 @@ func (x *ReportRuntimeResponse) GetAcceptedFileLoads() int32 {
 		return x.AcceptedFileLoads
 	}
 	return 0
+}
+
+func (x *ReportRuntimeResponse) GetRejected() []*RejectedRecord {
+	if x != nil {
+		return x.Rejected
+	}
+	return nil
 }
 
 type NodeHeartbeatRequest struct {
@@ -601,11 +610,12 @@ const file_runwatch_v1_sensor_proto_rawDesc = "" +
 	"executions\x18\x03 \x03(\v2\x1d.runwatch.v1.ProcessExecutionR\n" +
 	"executions\x124\n" +
 	"\n" +
-	"file_loads\x18\x04 \x03(\v2\x15.runwatch.v1.FileLoadR\tfileLoads\"\x96\x01\n" +
+	"file_loads\x18\x04 \x03(\v2\x15.runwatch.v1.FileLoadR\tfileLoads\"\xcf\x01\n" +
 	"\x15ReportRuntimeResponse\x12\x1c\n" +
 	"\tduplicate\x18\x01 \x01(\bR\tduplicate\x12/\n" +
 	"\x13accepted_executions\x18\x02 \x01(\x05R\x12acceptedExecutions\x12.\n" +
-	"\x13accepted_file_loads\x18\x03 \x01(\x05R\x11acceptedFileLoads\"\x8b\x03\n" +
+	"\x13accepted_file_loads\x18\x03 \x01(\x05R\x11acceptedFileLoads\x127\n" +
+	"\brejected\x18\x04 \x03(\v2\x1b.runwatch.v1.RejectedRecordR\brejected\"\x8b\x03\n" +
 	"\x14NodeHeartbeatRequest\x12\x1b\n" +
 	"\tnode_name\x18\x01 \x01(\tR\bnodeName\x12%\n" +
 	"\x0esensor_version\x18\x02 \x01(\tR\rsensorVersion\x121\n" +
@@ -657,8 +667,9 @@ var file_runwatch_v1_sensor_proto_goTypes = []any{
 	(*durationpb.Duration)(nil),   // 9: google.protobuf.Duration
 	(*ProcessExecution)(nil),      // 10: runwatch.v1.ProcessExecution
 	(*FileLoad)(nil),              // 11: runwatch.v1.FileLoad
-	(SensorStatus)(0),             // 12: runwatch.v1.SensorStatus
-	(*DropCounters)(nil),          // 13: runwatch.v1.DropCounters
+	(*RejectedRecord)(nil),        // 12: runwatch.v1.RejectedRecord
+	(SensorStatus)(0),             // 13: runwatch.v1.SensorStatus
+	(*DropCounters)(nil),          // 14: runwatch.v1.DropCounters
 }
 var file_runwatch_v1_sensor_proto_depIdxs = []int32{
 	7,  // 0: runwatch.v1.RegisterNodeRequest.mode:type_name -> runwatch.v1.SensorMode
@@ -666,23 +677,24 @@ var file_runwatch_v1_sensor_proto_depIdxs = []int32{
 	9,  // 2: runwatch.v1.RegisterNodeResponse.heartbeat_interval:type_name -> google.protobuf.Duration
 	10, // 3: runwatch.v1.ReportRuntimeRequest.executions:type_name -> runwatch.v1.ProcessExecution
 	11, // 4: runwatch.v1.ReportRuntimeRequest.file_loads:type_name -> runwatch.v1.FileLoad
-	12, // 5: runwatch.v1.NodeHeartbeatRequest.status:type_name -> runwatch.v1.SensorStatus
-	7,  // 6: runwatch.v1.NodeHeartbeatRequest.mode:type_name -> runwatch.v1.SensorMode
-	8,  // 7: runwatch.v1.NodeHeartbeatRequest.hook_mode:type_name -> runwatch.v1.HookMode
-	13, // 8: runwatch.v1.NodeHeartbeatRequest.drops:type_name -> runwatch.v1.DropCounters
-	9,  // 9: runwatch.v1.NodeHeartbeatResponse.heartbeat_interval:type_name -> google.protobuf.Duration
-	9,  // 10: runwatch.v1.Restriction.retry_after:type_name -> google.protobuf.Duration
-	0,  // 11: runwatch.v1.SensorService.RegisterNode:input_type -> runwatch.v1.RegisterNodeRequest
-	2,  // 12: runwatch.v1.SensorService.ReportRuntime:input_type -> runwatch.v1.ReportRuntimeRequest
-	4,  // 13: runwatch.v1.SensorService.NodeHeartbeat:input_type -> runwatch.v1.NodeHeartbeatRequest
-	1,  // 14: runwatch.v1.SensorService.RegisterNode:output_type -> runwatch.v1.RegisterNodeResponse
-	3,  // 15: runwatch.v1.SensorService.ReportRuntime:output_type -> runwatch.v1.ReportRuntimeResponse
-	5,  // 16: runwatch.v1.SensorService.NodeHeartbeat:output_type -> runwatch.v1.NodeHeartbeatResponse
-	14, // [14:17] is the sub-list for method output_type
-	11, // [11:14] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	12, // 5: runwatch.v1.ReportRuntimeResponse.rejected:type_name -> runwatch.v1.RejectedRecord
+	13, // 6: runwatch.v1.NodeHeartbeatRequest.status:type_name -> runwatch.v1.SensorStatus
+	7,  // 7: runwatch.v1.NodeHeartbeatRequest.mode:type_name -> runwatch.v1.SensorMode
+	8,  // 8: runwatch.v1.NodeHeartbeatRequest.hook_mode:type_name -> runwatch.v1.HookMode
+	14, // 9: runwatch.v1.NodeHeartbeatRequest.drops:type_name -> runwatch.v1.DropCounters
+	9,  // 10: runwatch.v1.NodeHeartbeatResponse.heartbeat_interval:type_name -> google.protobuf.Duration
+	9,  // 11: runwatch.v1.Restriction.retry_after:type_name -> google.protobuf.Duration
+	0,  // 12: runwatch.v1.SensorService.RegisterNode:input_type -> runwatch.v1.RegisterNodeRequest
+	2,  // 13: runwatch.v1.SensorService.ReportRuntime:input_type -> runwatch.v1.ReportRuntimeRequest
+	4,  // 14: runwatch.v1.SensorService.NodeHeartbeat:input_type -> runwatch.v1.NodeHeartbeatRequest
+	1,  // 15: runwatch.v1.SensorService.RegisterNode:output_type -> runwatch.v1.RegisterNodeResponse
+	3,  // 16: runwatch.v1.SensorService.ReportRuntime:output_type -> runwatch.v1.ReportRuntimeResponse
+	5,  // 17: runwatch.v1.SensorService.NodeHeartbeat:output_type -> runwatch.v1.NodeHeartbeatResponse
+	15, // [15:18] is the sub-list for method output_type
+	12, // [12:15] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_runwatch_v1_sensor_proto_init() }

@@ -1,0 +1,33 @@
+package packages
+
+import (
+	"bufio"
+	"io"
+	"strings"
+)
+
+// OSRelease is what purls need from /etc/os-release.
+type OSRelease struct {
+	ID        string // debian, ubuntu, alpine, ...
+	VersionID string // 12, 22.04, 3.20.3
+}
+
+// ParseOSRelease reads an os-release file; unknown lines are ignored.
+func ParseOSRelease(r io.Reader) OSRelease {
+	var o OSRelease
+	sc := bufio.NewScanner(io.LimitReader(r, 64<<10))
+	for sc.Scan() {
+		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
+		if !ok {
+			continue
+		}
+		v = strings.Trim(v, `"'`)
+		switch k {
+		case "ID":
+			o.ID = strings.ToLower(v)
+		case "VERSION_ID":
+			o.VersionID = v
+		}
+	}
+	return o
+}
