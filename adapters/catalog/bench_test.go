@@ -24,6 +24,9 @@ func hostTree(b *testing.B, max int64, dirs ...string) [][]byte {
 			if err != nil || total >= max || !d.Type().IsRegular() {
 				return nil
 			}
+			if info, err := d.Info(); err != nil || total+info.Size() > max {
+				return nil
+			}
 			data, err := os.ReadFile(p)
 			if err != nil {
 				return nil
