@@ -128,7 +128,7 @@ func TestEnricherEndToEnd(t *testing.T) {
 			Workload: inventory.WorkloadRef{UID: "wl-1", Kind: "Deployment", Name: "lang"},
 			Containers: []inventory.Container{{Name: "lang", Kind: inventory.ContainerRegular, Image: ref, ImageDigest: img.Digest,
 				ContainerID: ctrID, Runtime: "containerd", State: inventory.StateRunning}}}}}
-	if err := batch.Validate(inventory.DefaultLimits); err != nil {
+	if _, err := batch.Validate(inventory.DefaultLimits); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.ApplyInventory(ctx, cl.ID, &batch, clk.Now()); err != nil {
@@ -181,7 +181,7 @@ func TestEnricherEndToEnd(t *testing.T) {
 	rb := runtime.Batch{ID: "runtime-0001", NodeName: "node-1", Files: []runtime.FileLoad{{
 		Container: runtime.ContainerRef{ContainerID: ctrID, Runtime: runtime.RuntimeContainerd}, Path: "/app/langserver",
 		SHA256: sha(binData), Kind: runtime.FileExecutable, Count: 1, FirstSeen: clk.Now(), LastSeen: clk.Now()}}}
-	if err := rb.Normalize(runtime.DefaultLimits, clk.Now()); err != nil {
+	if _, err := rb.Normalize(runtime.DefaultLimits, clk.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.ApplyRuntime(ctx, cl.ID, &rb, clk.Now()); err != nil {
@@ -409,5 +409,58 @@ func TestEnricherReevaluatesOnNewData(t *testing.T) {
 	enr, _, _ := st.GetEnrichment(ctx, img.Digest)
 	if enr.Revision != scanner.Revision() {
 		t.Fatalf("evaluated against %s, data is %s", enr.Revision, scanner.Revision())
+	}
+}
+
+// An image no integration serves cannot be catalogued; it is still judged
+// from the packages the sensor named for what it loaded, and stays
+// pending-free (no registry was asked, so none failed).
+func TestEnricherJudgesFromSensorPackages(t *testing.T) {
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rw.db"), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	scanner := osv.NewScanner(log, govulndb.Source())
+	if err := scanner.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clk := &movingClock{now: time.Now().UTC().Truncate(time.Second)}
+	cl, _ := st.EnsureCluster(ctx, "cl_prod", "prod", clk.Now())
+	digest := "sha256:" + strings.Repeat("e", 64)
+	cid := strings.Repeat("ef", 32)
+	batch := inventory.Batch{ID: "inventory-0001", SnapshotID: "snapshot-0001", SnapshotComplete: true,
+		Nodes: []inventory.Node{{Name: "node-1"}}, Namespaces: []inventory.Namespace{{Name: "shop"}},
+		Workloads: []inventory.Workload{{UID: "wl-1", Kind: "Deployment", Namespace: "shop", Name: "api"}},
+		Pods: []inventory.Pod{{UID: "pod-1", Namespace: "shop", Name: "api-1", NodeName: "node-1", Phase: "Running",
+			Workload: inventory.WorkloadRef{UID: "wl-1", Kind: "Deployment", Name: "api"},
+			Containers: []inventory.Container{{Name: "api", Kind: inventory.ContainerRegular, Image: "ghcr.io/acme/api:2", ImageDigest: digest,
+				ContainerID: cid, Runtime: "containerd", State: inventory.StateRunning}}}}}
+	if _, err := st.ApplyInventory(ctx, cl.ID, &batch, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	rb := runtime.Batch{ID: "runtime-0001", NodeName: "node-1", Files: []runtime.FileLoad{{
+		Container: runtime.ContainerRef{ContainerID: cid, Runtime: runtime.RuntimeContainerd}, Path: "/usr/local/bin/api",
+		SHA256: strings.Repeat("1", 64), Kind: runtime.FileExecutable, Count: 1, FirstSeen: clk.Now(), LastSeen: clk.Now(),
+		PackagePURLs: []string{"pkg:golang/golang.org/x/text@v0.3.5", "pkg:golang/stdlib@1.26.0"}}}}
+	if _, err := rb.Normalize(runtime.DefaultLimits, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ApplyRuntime(ctx, cl.ID, &rb, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	e := app.NewEnricher(st, scanner, catalog.New(), ociConnectors{timeout: time.Second}, nil, clk, log, app.DefaultEnrichmentConfig)
+	if err := e.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, _, err := st.ListVulnerabilities(ctx, ports.VulnFilter{Image: digest, ID: "CVE-2022-32149"}, 10, 0)
+	if err != nil || len(rows) != 1 || rows[0].Applicability != risk.Applicable || rows[0].Evidence.By != "purl" {
+		t.Fatalf("from the sensor's packages: %+v %v", rows, err)
+	}
+	enr, _, _ := st.GetEnrichment(ctx, digest)
+	if enr.Status != ports.EnrichmentDone || enr.Trust.Trust != risk.TrustUnknown || !enr.Catalogued.IsZero() {
+		t.Fatalf("enrichment %+v", enr)
 	}
 }
