@@ -326,10 +326,21 @@ func (e *Enricher) Enrich(ctx context.Context, w ports.ImageWork) error {
 	} else {
 		next.Status, next.ExpiresAt = ports.EnrichmentDone, now.Add(e.cfg.TTL)
 	}
+	// The new status shows only once the image is evaluated with what
+	// was found, so a reader never sees "done" over a stale judgement.
+	final := next.Status
+	next.Status = prev.Status
+	if !w.Known || next.Status == "" {
+		next.Status = ports.EnrichmentPending
+	}
 	if err := e.store.SaveEnrichment(ctx, next, comps); err != nil {
 		return err
 	}
 	if err := e.Evaluate(ctx, w.Digest); err != nil {
+		return err
+	}
+	next.Status = final
+	if err := e.store.SaveEnrichment(ctx, next, nil); err != nil {
 		return err
 	}
 	if len(problems) > 0 {
