@@ -294,6 +294,20 @@ func testEnrichmentEndToEnd(t *testing.T, dialect string) {
 		t.Fatalf("workload risk %v %v", wr.Msg, err)
 	}
 
+	// Metrics of the worker and the deliveries.
+	resp, err := http.Get(e.in.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, m := range []string{`runwatch_enrichment_images_total{status="done"}`, `runwatch_webhook_deliveries_total{result="delivered"}`,
+		"runwatch_enrichment_evaluation_seconds_count", "runwatch_vulnerability_records"} {
+		if !strings.Contains(string(metrics), m) {
+			t.Errorf("/metrics lacks %s", m)
+		}
+	}
+
 	// Exports.
 	sb, err := e.inventory.ExportSBOM(ctx, connect.NewRequest(&v1.ExportSBOMRequest{Scope: &v1.ExportScope{Workload: "lang", Cluster: "prod"}}))
 	if err != nil {

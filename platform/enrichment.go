@@ -126,8 +126,19 @@ func provideEnrichmentConfig(cfg *Config) app.EnrichmentConfig {
 	return c
 }
 
-func provideNotifier(s ports.EnrichmentStore, clock ports.Clock, log *slog.Logger) *app.Notifier {
-	return app.NewNotifier(s, webhook.New(), clock, log)
+func provideNotifier(s ports.EnrichmentStore, clock ports.Clock, log *slog.Logger, reg *prometheus.Registry) *app.Notifier {
+	n := app.NewNotifier(s, webhook.New(), clock, log)
+	deliveries := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "runwatch_webhook_deliveries_total",
+		Help: "Webhook delivery attempts, by result (delivered, failed)."}, []string{"result"})
+	reg.MustRegister(deliveries)
+	n.Delivered = func(ok bool) {
+		if ok {
+			deliveries.WithLabelValues("delivered").Inc()
+		} else {
+			deliveries.WithLabelValues("failed").Inc()
+		}
+	}
+	return n
 }
 
 func provideEnricher(s ports.EnrichmentStore, scanner *osv.Scanner, n *app.Notifier, clock ports.Clock, log *slog.Logger,
@@ -140,7 +151,17 @@ func provideEnricher(s ports.EnrichmentStore, scanner *osv.Scanner, n *app.Notif
 		}
 		return float64(n)
 	}))
-	return app.NewEnricher(s, scanner, catalog.New(), Connectors{}, n, clock, log.With("part", "enrichment"), cfg)
+	enriched := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "runwatch_enrichment_images_total",
+		Help: "Image enrichments, by the status they ended in (done, pending, failed)."}, []string{"status"})
+	evaluated := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "runwatch_enrichment_evaluation_seconds",
+		Help: "Time to evaluate an image (match, applicability, risks).", Buckets: prometheus.ExponentialBuckets(0.001, 4, 8)})
+	reg.MustRegister(enriched, evaluated)
+	e := app.NewEnricher(s, scanner, catalog.New(), Connectors{}, n, clock, log.With("part", "enrichment"), cfg)
+	e.SetMetrics(app.EnrichmentMetrics{
+		Enriched:  func(st ports.EnrichmentStatus) { enriched.WithLabelValues(string(st)).Inc() },
+		Evaluated: func(d time.Duration) { evaluated.Observe(d.Seconds()) },
+	})
+	return e
 }
 
 func provideRisks(s ports.EnrichmentStore, scanner *osv.Scanner, clock ports.Clock) *app.Risks {

@@ -56,7 +56,7 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger) (*Platform, func(
 	retention := provideRetention(cfg)
 	pruner := app.NewPruner(store, systemClock, retention, log)
 	adminPassword := provideAdminPassword(cfg)
-	notifier := provideNotifier(store, systemClock, log)
+	notifier := provideNotifier(store, systemClock, log, registry)
 	enrichmentConfig := provideEnrichmentConfig(cfg)
 	enricher := provideEnricher(store, scanner, notifier, systemClock, log, enrichmentConfig, registry)
 	enrichment := provideEnrichment(cfg, scanner, enricher, notifier, log)

@@ -73,6 +73,8 @@ type Enricher struct {
 	log     *slog.Logger
 	cfg     EnrichmentConfig
 
+	metrics EnrichmentMetrics
+
 	mark, prevMark ports.RuntimeMark
 	revision       string
 	inflight       sync.Map // digest -> struct{}
@@ -92,6 +94,17 @@ func NewEnricher(store ports.EnrichmentStore, scanner ports.VulnerabilityScanner
 	}
 	return &Enricher{store: store, scanner: scanner, catalog: catalog, conns: conns, notify: notify, clock: clock, log: log, cfg: cfg}
 }
+
+// EnrichmentMetrics are what the worker reports as it works; any may be nil.
+type EnrichmentMetrics struct {
+	// Enriched counts an image enrichment by the status it ended in.
+	Enriched func(status ports.EnrichmentStatus)
+	// Evaluated counts an image evaluation and how long it took.
+	Evaluated func(took time.Duration)
+}
+
+// SetMetrics sets the worker's metrics.
+func (e *Enricher) SetMetrics(m EnrichmentMetrics) { e.metrics = m }
 
 // Run works until ctx ends.
 func (e *Enricher) Run(ctx context.Context) {
@@ -343,6 +356,9 @@ func (e *Enricher) Enrich(ctx context.Context, w ports.ImageWork) error {
 	if err := e.store.SaveEnrichment(ctx, next, nil); err != nil {
 		return err
 	}
+	if e.metrics.Enriched != nil {
+		e.metrics.Enriched(final)
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("pending (attempt %d): %s", next.Attempts, next.LastError)
 	}
@@ -381,6 +397,9 @@ var ErrScannerNotReady = errors.New("vulnerability data not loaded yet")
 // what was loaded, its trust and integrity; it stores the verdicts and
 // queues notifications of new risks.
 func (e *Enricher) Evaluate(ctx context.Context, digest string) error {
+	if e.metrics.Evaluated != nil {
+		defer func(start time.Time) { e.metrics.Evaluated(time.Since(start)) }(time.Now())
+	}
 	rev := e.scanner.Revision()
 	if rev == "" {
 		return ErrScannerNotReady

@@ -20,6 +20,8 @@ type Notifier struct {
 	log    *slog.Logger
 	// RetryBase and RetryMax bound the backoff between attempts.
 	RetryBase, RetryMax time.Duration
+	// Delivered, when set, counts delivery attempts by outcome.
+	Delivered func(ok bool)
 }
 
 // NewNotifier makes a Notifier.
@@ -80,6 +82,9 @@ func (n *Notifier) DeliverDue(ctx context.Context) (int, error) {
 		cancel()
 		now := n.clock.Now()
 		d.Attempts++
+		if n.Delivered != nil {
+			n.Delivered(err == nil)
+		}
 		if err == nil {
 			d.Delivered, d.LastError = now, ""
 			sent++
