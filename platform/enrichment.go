@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/wire"
@@ -58,11 +59,38 @@ func envInt(key string, def int) int {
 	return def
 }
 
-// Connectors builds registry adapters from integrations.
-type Connectors struct{}
+// Connectors builds registry and scanner adapters from integrations. It
+// keeps the registry clients of unchanged integrations, so their bearer
+// tokens are reused until they expire.
+type Connectors struct {
+	mu         sync.Mutex
+	registries map[string]cachedConn
+}
+
+type cachedConn struct {
+	updated time.Time
+	conn    app.RegistryConn
+}
 
 // Registry implements app.Connectors.
-func (Connectors) Registry(in ports.Integration) (app.RegistryConn, error) {
+func (c *Connectors) Registry(in ports.Integration) (app.RegistryConn, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cc, ok := c.registries[in.ID]; ok && cc.updated.Equal(in.UpdatedAt) && cc.conn.Integration.Trusted == in.Trusted {
+		return cc.conn, nil
+	}
+	conn, err := newRegistryConn(in)
+	if err != nil {
+		return conn, err
+	}
+	if c.registries == nil {
+		c.registries = map[string]cachedConn{}
+	}
+	c.registries[in.ID] = cachedConn{updated: in.UpdatedAt, conn: conn}
+	return conn, nil
+}
+
+func newRegistryConn(in ports.Integration) (app.RegistryConn, error) {
 	switch in.Kind {
 	case ports.IntegrationOCI:
 		c, err := oci.New(oci.Config{Name: in.Name, URL: in.URL, Username: in.Username, Password: in.Secret})
@@ -95,7 +123,7 @@ func tokenOnly(in ports.Integration) string {
 }
 
 // Scanner implements app.Connectors.
-func (Connectors) Scanner(in ports.Integration) (ports.ArtifactScanner, error) {
+func (*Connectors) Scanner(in ports.Integration) (ports.ArtifactScanner, error) {
 	if in.Kind != ports.IntegrationXray {
 		return nil, fmt.Errorf("integration %s: kind %s is not a scanner", in.Name, in.Kind)
 	}
@@ -156,7 +184,7 @@ func provideEnricher(s ports.EnrichmentStore, scanner *osv.Scanner, n *app.Notif
 	evaluated := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "runwatch_enrichment_evaluation_seconds",
 		Help: "Time to evaluate an image (match, applicability, risks).", Buckets: prometheus.ExponentialBuckets(0.001, 4, 8)})
 	reg.MustRegister(enriched, evaluated)
-	e := app.NewEnricher(s, scanner, catalog.New(), Connectors{}, n, clock, log.With("part", "enrichment"), cfg)
+	e := app.NewEnricher(s, scanner, catalog.New(), &Connectors{}, n, clock, log.With("part", "enrichment"), cfg)
 	e.SetMetrics(app.EnrichmentMetrics{
 		Enriched:  func(st ports.EnrichmentStatus) { enriched.WithLabelValues(string(st)).Inc() },
 		Evaluated: func(d time.Duration) { evaluated.Observe(d.Seconds()) },

@@ -36,13 +36,18 @@ func (n *Notifier) Enqueue(ctx context.Context, digest string, risks []risk.Risk
 		return err
 	}
 	now := n.clock.Now()
+	refs, err := n.store.ImageReferences(ctx, []string{digest})
+	if err != nil {
+		return err
+	}
 	var ds []ports.Delivery
 	for _, h := range hooks {
 		for _, r := range risks {
 			if len(h.Kinds) > 0 && !slices.Contains(h.Kinds, r.Kind) {
 				continue
 			}
-			body, err := n.sender.Render(h.Format, ports.RiskEvent{Kind: string(r.Kind), Key: r.Key, Subject: r.Subject, Detail: r.Detail, Digest: digest, At: now})
+			body, err := n.sender.Render(h.Format, ports.RiskEvent{Kind: string(r.Kind), Key: r.Key, Subject: r.Subject, Detail: r.Detail, Digest: digest,
+				References: refs[digest], At: now})
 			if err != nil {
 				n.log.Warn("render notification", "webhook", h.Name, "err", err)
 				continue
