@@ -354,6 +354,39 @@ func testEnrichmentEndToEnd(t *testing.T, dialect string) {
 		t.Fatalf("unknown image: %v", err)
 	}
 
+	// Drift: the sensor reports an executable that is not in the image.
+	now := timestamppb.Now()
+	if _, err := e.sensor.ReportRuntime(ctx, connect.NewRequest(&v1.ReportRuntimeRequest{BatchId: "runtime-0002", NodeName: "node-1",
+		Executions: []*v1.ProcessExecution{{Container: &v1.ContainerRef{ContainerId: cid, Runtime: v1.ContainerRuntime_CONTAINER_RUNTIME_CONTAINERD},
+			ExecutablePath: "/tmp/miner", Sha256: strings.Repeat("d", 64), Comm: "miner", FirstSeen: now, LastSeen: now, Count: 1, Drift: true}}})); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor(t, "drift", 30*time.Second, func() bool {
+		r, err := e.inventory.GetImageRisk(ctx, connect.NewRequest(&v1.GetImageRiskRequest{Digest: img.Digest}))
+		if err != nil {
+			return false
+		}
+		kinds := map[v1.RiskKind]bool{}
+		for _, rk := range r.Msg.Enrichment.Risks {
+			kinds[rk.Kind] = true
+		}
+		v := r.Msg.Enrichment.IntegrityViolations
+		return kinds[v1.RiskKind_RISK_KIND_DRIFT] && len(v) == 1 && v[0].Kind == "drift" && v[0].Reference == "/tmp/miner" && v[0].Actual == strings.Repeat("d", 64)
+	})
+
+	// An image no trusted registry holds is untrusted.
+	other := "sha256:" + strings.Repeat("7", 64)
+	e.runPod(t, 1, "ghcr.io/acme/other:1", other)
+	e.waitFor(t, "untrusted", 30*time.Second, func() bool {
+		r, err := e.inventory.GetImageRisk(ctx, connect.NewRequest(&v1.GetImageRiskRequest{Digest: other}))
+		return err == nil && r.Msg.Enrichment.Trust == v1.Trust_TRUST_UNTRUSTED && len(r.Msg.Enrichment.Risks) == 1 &&
+			r.Msg.Enrichment.Risks[0].Kind == v1.RiskKind_RISK_KIND_UNTRUSTED_IMAGE
+	})
+	wls, err = e.inventory.ListWorkloads(ctx, connect.NewRequest(&v1.ListWorkloadsRequest{}))
+	if err != nil || len(wls.Msg.Workloads) != 1 || wls.Msg.Workloads[0].Trust != v1.Trust_TRUST_UNTRUSTED {
+		t.Fatalf("a workload running an untrusted image: %v %v", wls.Msg, err)
+	}
+
 	// The tag moves: after the cache expires... (covered by the worker
 	// test with a moving clock); here the paging contract of the list.
 	page1 := must(e.inventory.ListVulnerabilities(ctx, connect.NewRequest(&v1.ListVulnerabilitiesRequest{Page: &v1.Page{Size: 2}})))

@@ -113,17 +113,24 @@ func cutToken(t string) (string, string, bool) {
 	return "", "", false
 }
 
-// ImageRisk implements ports.RiskQueries.
+// ImageRisk implements ports.RiskQueries: with the drift evidence from
+// runtime records and the component count.
 func (r *Risks) ImageRisk(ctx context.Context, digest string) (ports.ImageRiskView, error) {
-	m, err := r.ImagesRisk(ctx, []string{digest})
+	m, err := r.imagesRisk(ctx, []string{digest}, true)
 	if err != nil {
 		return ports.ImageRiskView{}, err
 	}
 	return m[digest], nil
 }
 
-// ImagesRisk implements ports.RiskQueries.
+// ImagesRisk implements ports.RiskQueries for lists: what is stored about
+// each image, without reading its runtime records or components (drift
+// shows as its open risks).
 func (r *Risks) ImagesRisk(ctx context.Context, digests []string) (map[string]ports.ImageRiskView, error) {
+	return r.imagesRisk(ctx, digests, false)
+}
+
+func (r *Risks) imagesRisk(ctx context.Context, digests []string, detail bool) (map[string]ports.ImageRiskView, error) {
 	risks, err := r.store.ImageRisks(ctx, digests)
 	if err != nil {
 		return nil, err
@@ -135,18 +142,20 @@ func (r *Risks) ImagesRisk(ctx context.Context, digests []string) (map[string]po
 			return nil, err
 		}
 		v := ports.ImageRiskView{Digest: d, Enrichment: e, Known: known, Risks: risks[d]}
-		if known {
+		in := risk.IntegrityInput{RunningDigest: d, Tags: e.Tags, Digest: e.DigestHeld}
+		if known && detail {
 			rt, err := r.store.ImageRuntime(ctx, d)
 			if err != nil {
 				return nil, err
 			}
-			v.Violations = risk.EvaluateIntegrity(risk.IntegrityInput{RunningDigest: d, Tags: e.Tags, Digest: e.DigestHeld, Drift: rt.Drift})
+			in.Drift = rt.Drift
 			comps, err := r.store.Components(ctx, d)
 			if err != nil {
 				return nil, err
 			}
 			v.Components = len(comps)
 		}
+		v.Violations = risk.EvaluateIntegrity(in)
 		out[d] = v
 	}
 	return out, nil
