@@ -78,6 +78,11 @@ func TestGoVulnDBRealData(t *testing.T) {
 	if len(got[oldStd]) < 10 {
 		t.Errorf("stdlib 1.20.1 matched only %v", ids(got[oldStd]))
 	}
+	// The toolchain's own spelling of the version matches the same.
+	toolchain := "pkg:golang/stdlib@go1.20.1"
+	if again, _ := s.Match(ctx, []string{toolchain}); !slices.Equal(ids(again[toolchain]), ids(got[oldStd])) {
+		t.Errorf("go1.20.1 matched %d, 1.20.1 matched %d", len(again[toolchain]), len(got[oldStd]))
+	}
 	if _, ok := got["not a purl"]; ok {
 		t.Error("a malformed purl matched")
 	}

@@ -144,13 +144,14 @@ func (x *Index) Record(id string) (*Record, bool) {
 }
 
 // Match returns the findings of one package URL, ordered by id. A purl
-// without a version, or of a type Runwatch cannot match, matches nothing.
+// without a version, with a version its ecosystem cannot order, or of a
+// type Runwatch cannot match, matches nothing.
 // A release (Debian 12, Alpine v3.20) in the purl's distro qualifier
 // narrows the match to that release's records; records without a release
 // match every release.
 func (x *Index) Match(p PURL) []Finding {
 	o, ok := p.ToOSV()
-	if !ok || o.Version == "" {
+	if !ok || !ValidVersion(o.Ecosystem, o.Version) {
 		return nil
 	}
 	seen := map[string]bool{}

@@ -130,6 +130,12 @@ func TestIndexMatch(t *testing.T) {
 		{"pkg:apk/alpine/libcrypto3@3.0.8-r0?distro=alpine-3.18.0&upstream=openssl", nil, "", 0, false},
 		{"pkg:npm/evil-pkg@1.0.0", []string{"MAL-2024-1"}, "", SeverityCritical, true},
 		{"pkg:cargo/serde@1.0.0", nil, "", 0, false},
+		// A version the ordering cannot judge matches nothing, rather than
+		// everything opened at "0".
+		{"pkg:golang/golang.org/x/text@latest", nil, "", 0, false},
+		{"pkg:deb/debian/openssl@unknown?distro=debian-11", nil, "", 0, false},
+		// Ubuntu packages are not matched against Debian's advisories.
+		{"pkg:deb/ubuntu/openssl@1.1.1n-0?distro=ubuntu-22.04", nil, "", 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.purl, func(t *testing.T) {

@@ -175,9 +175,15 @@ func (p PURL) ToOSV() (OSVPackage, bool) {
 			name = p.Namespace + "/" + p.Name
 		}
 		o.Names = []string{name}
+		if name == "stdlib" && strings.HasPrefix(o.Version, "go") {
+			o.Version = GoVersionToSemver(o.Version) // "go1.22.3" as toolchains write it
+		}
 	case "deb":
 		o.Ecosystem = EcosystemDebian
 		o.Release = releaseOf(p.Qualifiers["distro"], "debian-")
+		if p.Namespace == "ubuntu" {
+			o.Ecosystem, o.Release = EcosystemUbuntu, releaseOf(p.Qualifiers["distro"], "ubuntu-")
+		}
 		o.Names = withUpstream(p.Name, p.Qualifiers["upstream"])
 	case "apk":
 		o.Ecosystem = EcosystemAlpine

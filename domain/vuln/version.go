@@ -20,6 +20,7 @@ type Ecosystem string
 const (
 	EcosystemGo     Ecosystem = "Go"
 	EcosystemDebian Ecosystem = "Debian"
+	EcosystemUbuntu Ecosystem = "Ubuntu"
 	EcosystemAlpine Ecosystem = "Alpine"
 	EcosystemMaven  Ecosystem = "Maven"
 	EcosystemNPM    Ecosystem = "npm"
@@ -39,7 +40,7 @@ func SplitEcosystem(s string) (Ecosystem, string) {
 // is what npm is and the closest general rule for the rest.
 func CompareVersions(eco Ecosystem, a, b string) int {
 	switch eco {
-	case EcosystemDebian:
+	case EcosystemDebian, EcosystemUbuntu:
 		return CompareDebian(a, b)
 	case EcosystemAlpine:
 		return CompareAlpine(a, b)
@@ -47,6 +48,24 @@ func CompareVersions(eco Ecosystem, a, b string) int {
 		return CompareMaven(a, b)
 	default:
 		return CompareSemver(a, b)
+	}
+}
+
+// ValidVersion says whether v is a version the ecosystem's ordering can
+// judge. A version that is not is matched against nothing: ordering it
+// first would make it "affected" by every range opened at "0".
+func ValidVersion(eco Ecosystem, v string) bool {
+	switch eco {
+	case EcosystemDebian, EcosystemUbuntu:
+		return ValidDebian(v)
+	case EcosystemAlpine:
+		return ValidAlpine(v)
+	case EcosystemMaven:
+		return v != ""
+	case EcosystemPyPI:
+		return v != "" // PEP 440 ordering is approximated by semver's; see CompareVersions
+	default:
+		return ValidSemver(v)
 	}
 }
 
