@@ -40,6 +40,10 @@ func goModules(r io.ReaderAt, size int64) []found {
 	return out
 }
 
+// maxNestedJar bounds a nested jar read into memory (real libraries are
+// a few MB; the largest common ones stay under 30 MB).
+const maxNestedJar = 64 << 20
+
 // jarArtifacts reads the Maven coordinates of a Java archive from its
 // META-INF/maven/<group>/<artifact>/pom.properties, and of the jars it
 // nests (Spring Boot's BOOT-INF/lib, a war's WEB-INF/lib) one level deep.
@@ -66,8 +70,8 @@ func zipArtifacts(zr *zip.Reader, lim Limits, nest bool) []found {
 			if p, ok := readPomProperties(f); ok {
 				out = append(out, found{purl: p})
 			}
-		case nest && isArchive(name) && f.UncompressedSize64 <= 256<<20:
-			data, err := readZipEntry(f, 256<<20)
+		case nest && isArchive(name) && f.UncompressedSize64 <= maxNestedJar:
+			data, err := readZipEntry(f, maxNestedJar)
 			if err != nil {
 				continue
 			}
