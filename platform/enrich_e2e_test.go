@@ -414,8 +414,9 @@ func must[T any](v T, err error) T {
 // report of a loaded vulnerable binary to the applicable CVE in the API:
 // each iteration runs a new image (already enriched), reports the Go
 // binary loaded in it, and polls ListVulnerabilities until CVE-2022-32149
-// is applicable there. The worker's poll interval bounds it; it is
-// measured at the default (1 s) and at 100 ms.
+// is applicable there. New reports wake the worker (at most every
+// MinInterval, 100 ms by default), so the poll interval does not bound
+// it; it is measured at the default poll (1 s) and at 100 ms.
 func BenchmarkLoadToApplicableCVE(b *testing.B) {
 	for _, poll := range []time.Duration{time.Second, 100 * time.Millisecond} {
 		b.Run("poll="+poll.String(), func(b *testing.B) { benchLoadToApplicable(b, poll) })

@@ -205,7 +205,12 @@ type Enrichment struct {
 	Log      *slog.Logger
 }
 
-func provideEnrichment(cfg *Config, scanner *osv.Scanner, e *app.Enricher, n *app.Notifier, log *slog.Logger) *Enrichment {
+func provideEnrichment(cfg *Config, scanner *osv.Scanner, e *app.Enricher, n *app.Notifier, ingest *app.Ingest, log *slog.Logger) *Enrichment {
+	// New reports wake the worker: a loaded vulnerable binary shows as
+	// applicable in about MinInterval, not a whole poll.
+	changes := app.NewChanges()
+	ingest.NotifyOn(changes)
+	e.WakeOn(changes)
 	reload := cfg.Enrichment.VulnReload
 	if reload <= 0 {
 		reload = time.Hour

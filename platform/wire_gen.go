@@ -59,7 +59,7 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger) (*Platform, func(
 	notifier := provideNotifier(store, systemClock, log, registry)
 	enrichmentConfig := provideEnrichmentConfig(cfg)
 	enricher := provideEnricher(store, scanner, notifier, systemClock, log, enrichmentConfig, registry)
-	enrichment := provideEnrichment(cfg, scanner, enricher, notifier, log)
+	enrichment := provideEnrichment(cfg, scanner, enricher, notifier, ingest, log)
 	platform := &Platform{
 		Server:        server,
 		Store:         store,

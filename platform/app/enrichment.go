@@ -52,11 +52,15 @@ type EnrichmentConfig struct {
 	ImageTimeout time.Duration
 	// Batch bounds the images taken per poll.
 	Batch int
+	// MinInterval bounds how often new reports wake the worker before its
+	// poll is due, so a busy ingest does not keep it running back to back.
+	MinInterval time.Duration
 }
 
 // DefaultEnrichmentConfig suits a platform of a few thousand images.
 var DefaultEnrichmentConfig = EnrichmentConfig{Concurrency: 4, Poll: time.Second, TTL: 6 * time.Hour,
-	RetryBase: 5 * time.Second, RetryMax: 10 * time.Minute, MaxAttempts: 10, ImageTimeout: 5 * time.Minute, Batch: 64}
+	RetryBase: 5 * time.Second, RetryMax: 10 * time.Minute, MaxAttempts: 10, ImageTimeout: 5 * time.Minute, Batch: 64,
+	MinInterval: 100 * time.Millisecond}
 
 // Enricher enriches images in the background: provenance and integrity
 // against the registries, components from the layers, vulnerabilities
@@ -74,6 +78,7 @@ type Enricher struct {
 	cfg     EnrichmentConfig
 
 	metrics EnrichmentMetrics
+	wake    <-chan struct{}
 
 	mark, prevMark ports.RuntimeMark
 	revision       string
@@ -103,19 +108,35 @@ type EnrichmentMetrics struct {
 	Evaluated func(took time.Duration)
 }
 
+// WakeOn makes new reports (ingest's Changes) wake the worker before its
+// poll is due, at most once per MinInterval.
+func (e *Enricher) WakeOn(c *Changes) { e.wake = c.C() }
+
 // SetMetrics sets the worker's metrics.
 func (e *Enricher) SetMetrics(m EnrichmentMetrics) { e.metrics = m }
 
-// Run works until ctx ends.
+// Run works until ctx ends: a step per poll, or sooner when woken.
 func (e *Enricher) Run(ctx context.Context) {
 	for {
+		start := time.Now()
 		if err := e.Step(ctx); err != nil && ctx.Err() == nil {
 			e.log.Error("enrichment", "err", err)
 		}
+		poll := time.NewTimer(e.cfg.Poll)
 		select {
 		case <-ctx.Done():
+			poll.Stop()
 			return
-		case <-time.After(e.cfg.Poll):
+		case <-poll.C:
+		case <-e.wake:
+			poll.Stop()
+			if wait := e.cfg.MinInterval - time.Since(start); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+			}
 		}
 	}
 }

@@ -464,3 +464,62 @@ func TestEnricherJudgesFromSensorPackages(t *testing.T) {
 		t.Fatalf("enrichment %+v", enr)
 	}
 }
+
+// A report wakes the worker long before its poll is due.
+func TestEnricherWokenByChanges(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := slog.New(slog.DiscardHandler)
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rw.db"), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	scanner := osv.NewScanner(log, govulndb.Source())
+	if err := scanner.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfg := app.DefaultEnrichmentConfig
+	cfg.Poll, cfg.MinInterval = time.Hour, 10*time.Millisecond
+	e := app.NewEnricher(st, scanner, catalog.New(), ociConnectors{timeout: time.Second}, nil, app.SystemClock{}, log, cfg)
+	changes := app.NewChanges()
+	e.WakeOn(changes)
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	now := time.Now().UTC()
+	cl, _ := st.EnsureCluster(ctx, "cl_prod", "prod", now)
+	digest := "sha256:" + strings.Repeat("a", 64)
+	cid := strings.Repeat("0a", 32)
+	batch := inventory.Batch{ID: "inventory-0001", Nodes: []inventory.Node{{Name: "node-1"}},
+		Pods: []inventory.Pod{{UID: "pod-1", Namespace: "shop", Name: "api-1", NodeName: "node-1", Phase: "Running",
+			Workload: inventory.WorkloadRef{UID: "pod-1", Kind: "Pod", Name: "api-1"},
+			Containers: []inventory.Container{{Name: "api", Kind: inventory.ContainerRegular, Image: "ghcr.io/acme/api:2", ImageDigest: digest,
+				ContainerID: cid, Runtime: "containerd", State: inventory.StateRunning}}}}}
+	if _, err := st.ApplyInventory(ctx, cl.ID, &batch, now); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // the first step has run and the worker waits for its (hour-long) poll
+	rb := runtime.Batch{ID: "runtime-0001", NodeName: "node-1", Files: []runtime.FileLoad{{
+		Container: runtime.ContainerRef{ContainerID: cid, Runtime: runtime.RuntimeContainerd}, Path: "/api", SHA256: strings.Repeat("2", 64),
+		Kind: runtime.FileExecutable, Count: 1, FirstSeen: now, LastSeen: now, PackagePURLs: []string{"pkg:golang/golang.org/x/text@v0.3.5"}}}}
+	if _, err := rb.Normalize(runtime.DefaultLimits, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ApplyRuntime(ctx, cl.ID, &rb, now); err != nil {
+		t.Fatal(err)
+	}
+	changes.Notify()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rows, _, _ := st.ListVulnerabilities(ctx, ports.VulnFilter{Image: digest, ID: "GO-2022-1059", Applicability: risk.Applicable}, 10, 0)
+		if len(rows) == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the worker was not woken by the report")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
