@@ -29,6 +29,7 @@ type Ingest struct {
 	limits  IngestLimits
 	limiter *IngestLimiter
 	ent     *Entitlements
+	changes *Changes // notified of applied batches; may be nil
 }
 
 var _ ports.Ingestion = (*Ingest)(nil)
@@ -88,6 +89,9 @@ func (s *Ingest) ReportInventory(ctx context.Context, p access.Principal, b *inv
 	res, err := s.store.ApplyInventory(ctx, p.ClusterID, b, now)
 	if !res.Duplicate {
 		res.Rejected = rejected
+	}
+	if err == nil && !res.Duplicate {
+		s.changes.Notify()
 	}
 	return res, err
 }
@@ -151,6 +155,9 @@ func (s *Ingest) ReportRuntime(ctx context.Context, p access.Principal, b *runti
 	res, err := s.store.ApplyRuntime(ctx, p.ClusterID, b, now)
 	if !res.Duplicate {
 		res.Rejected = rejected
+	}
+	if err == nil && !res.Duplicate {
+		s.changes.Notify()
 	}
 	return res, err
 }
