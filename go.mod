@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	connectrpc.com/connect v1.21.1
+	github.com/google/go-containerregistry v0.22.1
 	google.golang.org/protobuf v1.36.12
 )
 

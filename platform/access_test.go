@@ -171,6 +171,13 @@ func TestEveryRPCIsChecked(t *testing.T) {
 		"runwatch.v1.AdminService/ListAPITokens": self, "runwatch.v1.AdminService/RevokeAPIToken": self,
 		"runwatch.v1.AdminService/ListAuditEvents": admin, "runwatch.v1.AdminService/ApplyLicense": admin,
 		"runwatch.v1.AdminService/GetLicense": read,
+		// Enrichment.
+		"runwatch.v1.InventoryService/ListVulnerabilities": read, "runwatch.v1.InventoryService/GetImageRisk": read,
+		"runwatch.v1.InventoryService/GetWorkloadRisk": read, "runwatch.v1.InventoryService/ExportSBOM": read,
+		"runwatch.v1.InventoryService/ExportVEX": read, "runwatch.v1.InventoryService/ListVulnerabilitySources": read,
+		"runwatch.v1.AdminService/PutIntegration": admin, "runwatch.v1.AdminService/ListIntegrations": admin,
+		"runwatch.v1.AdminService/DeleteIntegration": admin, "runwatch.v1.AdminService/PutWebhook": admin,
+		"runwatch.v1.AdminService/ListWebhooks": admin, "runwatch.v1.AdminService/DeleteWebhook": admin,
 	}
 	callers := []struct {
 		name   string

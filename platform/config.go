@@ -45,6 +45,8 @@ type Config struct {
 	AllowedOrigins         string
 	IngestRateCluster      float64
 	IngestRateNode         float64
+	// Enrichment configures registries, scanners and the enrichment worker.
+	Enrichment EnrichmentFlags
 }
 
 // BindFlags registers the flags, each defaulting to its environment
@@ -69,6 +71,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.IngestRateNode, "ingest-rate-node", nodeRate, "runtime records per second one node may send; 0 for no limit (env RUNWATCH_INGEST_RATE_NODE)")
 	c.AdminToken = os.Getenv("RUNWATCH_ADMIN_TOKEN")
 	c.AdminPassword = os.Getenv("RUNWATCH_ADMIN_PASSWORD")
+	c.Enrichment.Bind(fs)
 }
 
 func env(name, def string) string {

@@ -21,6 +21,7 @@ type Platform struct {
 	Entitlements  *app.Entitlements
 	Pruner        *app.Pruner
 	AdminPassword app.AdminPassword
+	Enrichment    *Enrichment
 	Log           *slog.Logger
 }
 
@@ -40,5 +41,6 @@ func (p *Platform) Run(ctx context.Context) error {
 	g.Go(func() error { p.Auth.Run(ctx, 30*time.Second); return nil })
 	g.Go(func() error { p.Pruner.Run(ctx, time.Hour); return nil })
 	g.Go(func() error { p.Entitlements.Run(ctx, 2*time.Second); return nil })
+	g.Go(func() error { p.Enrichment.Run(ctx); return nil })
 	return g.Wait()
 }

@@ -72,10 +72,11 @@ func provideEntitlementGauges(reg *prometheus.Registry) app.EntitlementGauges {
 }
 
 func provideRoutes(cfg *Config, auth *app.Authenticator, ingest *app.Ingest, queries *app.Queries, admin *app.Admin, accounts *app.Accounts,
-	audit *app.AuditLog, ent *app.Entitlements, clock ports.Clock, log *slog.Logger, reg *prometheus.Registry) []rpc.Route {
+	audit *app.AuditLog, ent *app.Entitlements, risks *app.Risks, clock ports.Clock, log *slog.Logger, reg *prometheus.Registry) []rpc.Route {
 	return rpc.Routes(rpc.Deps{Auth: auth, Ingest: ingest, Inventory: queries, Admin: admin, Accounts: accounts, Audit: audit,
 		Licensing: ent, Clock: clock, Log: log, Metrics: rpc.NewMetrics(reg), MaxMessage: rpc.DefaultMaxMessageBytes,
-		Security: rpc.Security{RequireAgentClientCert: cfg.RequireAgentClientCert, AllowedOrigins: cfg.Origins()}})
+		Security: rpc.Security{RequireAgentClientCert: cfg.RequireAgentClientCert, AllowedOrigins: cfg.Origins()},
+		Risk:     risks, Enrichment: risks})
 }
 
 // provideUI serves the web UI bundle embedded in the binary.
@@ -91,6 +92,7 @@ var providers = wire.NewSet(
 	wire.Bind(new(ports.TokenStore), new(*store.Store)),
 	wire.Bind(new(ports.QueryStore), new(*store.Store)),
 	wire.Bind(new(ports.Pruner), new(*store.Store)),
+	wire.Bind(new(ports.EnrichmentStore), new(*store.Store)),
 	wire.Bind(new(ports.Clock), new(app.SystemClock)),
 	wire.Value(app.SystemClock{}),
 	provideRegistry,
@@ -112,6 +114,7 @@ var providers = wire.NewSet(
 	app.NewQueries,
 	app.NewAdmin,
 	app.NewPruner,
+	enrichmentProviders,
 	provideRoutes,
 	provideUI,
 	provideServer,

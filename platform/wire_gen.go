@@ -48,12 +48,18 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger) (*Platform, func(
 		return nil, nil, err
 	}
 	auditLog := app.NewAuditLog(store, systemClock, log)
-	v := provideRoutes(cfg, authenticator, ingest, queries, admin, accounts, auditLog, entitlements, systemClock, log, registry)
+	scanner := provideScanner(cfg, log)
+	risks := provideRisks(store, scanner, systemClock)
+	v := provideRoutes(cfg, authenticator, ingest, queries, admin, accounts, auditLog, entitlements, risks, systemClock, log, registry)
 	handler := provideUI()
 	server := provideServer(cfg, v, store, registry, handler, log)
 	retention := provideRetention(cfg)
 	pruner := app.NewPruner(store, systemClock, retention, log)
 	adminPassword := provideAdminPassword(cfg)
+	notifier := provideNotifier(store, systemClock, log, registry)
+	enrichmentConfig := provideEnrichmentConfig(cfg)
+	enricher := provideEnricher(store, scanner, notifier, systemClock, log, enrichmentConfig, registry)
+	enrichment := provideEnrichment(cfg, scanner, enricher, notifier, ingest, log)
 	platform := &Platform{
 		Server:        server,
 		Store:         store,
@@ -62,6 +68,7 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger) (*Platform, func(
 		Entitlements:  entitlements,
 		Pruner:        pruner,
 		AdminPassword: adminPassword,
+		Enrichment:    enrichment,
 		Log:           log,
 	}
 	return platform, func() {

@@ -15,6 +15,7 @@ import (
 // adminHandler serves AdminService.
 type adminHandler struct {
 	uc       ports.Administration
+	enrich   ports.EnrichmentAdmin // nil without enrichment
 	accounts ports.Accounts
 	audit    ports.Audit
 	licenses ports.Licensing

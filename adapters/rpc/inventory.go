@@ -16,6 +16,7 @@ import (
 // inventoryHandler serves InventoryService.
 type inventoryHandler struct {
 	uc    ports.Inventory
+	risk  ports.RiskQueries // nil without enrichment
 	clock ports.Clock
 	log   *slog.Logger
 }
@@ -61,11 +62,15 @@ func (h *inventoryHandler) ListNodes(ctx context.Context, req *connect.Request[v
 }
 
 func (h *inventoryHandler) ListWorkloads(ctx context.Context, req *connect.Request[v1.ListWorkloadsRequest]) (*connect.Response[v1.ListWorkloadsResponse], error) {
-	return serve(ctx, h, req, func() (ports.ListResult[query.WorkloadView], error) {
+	resp, err := serve(ctx, h, req, func() (ports.ListResult[query.WorkloadView], error) {
 		return h.uc.ListWorkloads(ctx, filter(req.Msg.GetFilter()), pageReq(req.Msg.GetPage()))
 	}, func(r ports.ListResult[query.WorkloadView], _ time.Time) *v1.ListWorkloadsResponse {
 		return &v1.ListWorkloadsResponse{Workloads: mapSlice(r.Items, workloadPB), NextPageToken: r.NextToken}
 	})
+	if err == nil {
+		err = h.withWorkloadRisk(ctx, resp.Msg.Workloads...)
+	}
+	return resp, err
 }
 
 func (h *inventoryHandler) ListContainers(ctx context.Context, req *connect.Request[v1.ListContainersRequest]) (*connect.Response[v1.ListContainersResponse], error) {
@@ -77,21 +82,32 @@ func (h *inventoryHandler) ListContainers(ctx context.Context, req *connect.Requ
 }
 
 func (h *inventoryHandler) ListImages(ctx context.Context, req *connect.Request[v1.ListImagesRequest]) (*connect.Response[v1.ListImagesResponse], error) {
-	return serve(ctx, h, req, func() (ports.ListResult[query.ImageView], error) {
+	resp, err := serve(ctx, h, req, func() (ports.ListResult[query.ImageView], error) {
 		return h.uc.ListImages(ctx, filter(req.Msg.GetFilter()), pageReq(req.Msg.GetPage()))
 	}, func(r ports.ListResult[query.ImageView], _ time.Time) *v1.ListImagesResponse {
 		return &v1.ListImagesResponse{Images: mapSlice(r.Items, imagePB), NextPageToken: r.NextToken}
 	})
+	if err == nil {
+		err = h.withImageRisk(ctx, resp.Msg.Images...)
+	}
+	return resp, err
 }
 
 func (h *inventoryHandler) GetImage(ctx context.Context, req *connect.Request[v1.GetImageRequest]) (*connect.Response[v1.GetImageResponse], error) {
-	return serve(ctx, h, req, func() (query.ImageDetail, error) {
+	resp, err := serve(ctx, h, req, func() (query.ImageDetail, error) {
 		return h.uc.GetImage(ctx, req.Msg.GetDigest(), window(req.Msg.GetWindow()))
 	}, func(d query.ImageDetail, _ time.Time) *v1.GetImageResponse {
 		return &v1.GetImageResponse{Image: imagePB(d.Image), Containers: mapSlice(d.Containers, containerPB),
 			Workloads: mapSlice(d.Workloads, workloadPB), Processes: mapSlice(d.Processes, processPB),
 			LoadedFiles: mapSlice(d.Files, filePB), Truncated: d.Truncated}
 	})
+	if err == nil {
+		err = h.withImageRisk(ctx, resp.Msg.Image)
+	}
+	if err == nil {
+		err = h.withWorkloadRisk(ctx, resp.Msg.Workloads...)
+	}
+	return resp, err
 }
 
 func (h *inventoryHandler) ListProcesses(ctx context.Context, req *connect.Request[v1.ListProcessesRequest]) (*connect.Response[v1.ListProcessesResponse], error) {

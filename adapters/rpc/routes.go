@@ -33,6 +33,9 @@ type Deps struct {
 	Metrics    *Metrics
 	MaxMessage MaxMessageBytes
 	Security   Security
+	// Enrichment's reads and settings; nil leaves those RPCs unimplemented.
+	Risk       ports.RiskQueries
+	Enrichment ports.EnrichmentAdmin
 }
 
 // Security is how strictly callers are checked beyond their credentials.
@@ -84,8 +87,8 @@ func Routes(d Deps) []Route {
 	add := func(path string, h http.Handler) { routes = append(routes, Route{path, withRequestInfo(h)}) }
 	add(runwatchv1connect.NewControllerServiceHandler(ingest, opts...))
 	add(runwatchv1connect.NewSensorServiceHandler(ingest, opts...))
-	add(runwatchv1connect.NewInventoryServiceHandler(&inventoryHandler{uc: d.Inventory, clock: d.Clock, log: d.Log}, opts...))
-	add(runwatchv1connect.NewAdminServiceHandler(&adminHandler{uc: d.Admin, accounts: d.Accounts, audit: d.Audit, licenses: d.Licensing,
+	add(runwatchv1connect.NewInventoryServiceHandler(&inventoryHandler{uc: d.Inventory, risk: d.Risk, clock: d.Clock, log: d.Log}, opts...))
+	add(runwatchv1connect.NewAdminServiceHandler(&adminHandler{uc: d.Admin, enrich: d.Enrichment, accounts: d.Accounts, audit: d.Audit, licenses: d.Licensing,
 		clock: d.Clock, log: d.Log}, opts...))
 	add(runwatchv1connect.NewAuthServiceHandler(&authHandler{uc: d.Accounts, log: d.Log}, opts...))
 	add(grpchealth.NewHandler(grpchealth.NewStaticChecker(Services...)))

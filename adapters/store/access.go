@@ -262,12 +262,7 @@ func (s *Store) RevokeAPIToken(ctx context.Context, id string, at time.Time) (ac
 
 // TouchAPITokens implements ports.APITokenStore.
 func (s *Store) TouchAPITokens(ctx context.Context, lastUsed map[string]time.Time) error {
-	for id, at := range lastUsed {
-		if _, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND last_used_at < ?`, us(at), id, us(at)); err != nil {
-			return fmt.Errorf("record API token use: %w", err)
-		}
-	}
-	return nil
+	return s.touch(ctx, "api_tokens", lastUsed)
 }
 
 // ---- audit ----

@@ -235,20 +235,10 @@ func (s *Store) ListNodes(ctx context.Context, f query.Filter, limit int, after 
 
 // ---- workloads ----
 
+// workloadScan is a workload row with its cluster's name.
 type workloadScan struct {
-	ClusterID       string `bun:"cluster_id"`
-	ClusterName     string `bun:"cluster_name"`
-	UID             string `bun:"uid"`
-	Kind            string `bun:"kind"`
-	APIVersion      string `bun:"api_version"`
-	Namespace       string `bun:"namespace"`
-	Name            string `bun:"name"`
-	Labels          string `bun:"labels"`
-	DesiredReplicas int32  `bun:"desired_replicas"`
-	CreatedAt       int64  `bun:"created_at"`
-	FirstSeen       int64  `bun:"first_seen"`
-	LastSeen        int64  `bun:"last_seen"`
-	GoneAt          int64  `bun:"gone_at"`
+	workloadRow
+	ClusterName string `bun:"cluster_name"`
 }
 
 var workloadExprs = []string{"w.namespace", "w.name", "w.cluster_id", "w.uid"}
@@ -403,28 +393,10 @@ func sortedKeys(m map[string]bool) []string {
 
 // ---- containers ----
 
+// containerScan is a container row with its cluster's name.
 type containerScan struct {
-	ClusterID    string `bun:"cluster_id"`
-	ClusterName  string `bun:"cluster_name"`
-	PodUID       string `bun:"pod_uid"`
-	Name         string `bun:"name"`
-	ContainerID  string `bun:"container_id"`
-	Namespace    string `bun:"namespace"`
-	PodName      string `bun:"pod_name"`
-	NodeName     string `bun:"node_name"`
-	WorkloadUID  string `bun:"workload_uid"`
-	WorkloadKind string `bun:"workload_kind"`
-	WorkloadName string `bun:"workload_name"`
-	Kind         string `bun:"kind"`
-	Image        string `bun:"image"`
-	ImageDigest  string `bun:"image_digest"`
-	ImageID      string `bun:"image_id"`
-	Runtime      string `bun:"runtime"`
-	State        string `bun:"state"`
-	RestartCount int32  `bun:"restart_count"`
-	StartedAt    int64  `bun:"started_at"`
-	FirstSeen    int64  `bun:"first_seen"`
-	GoneAt       int64  `bun:"gone_at"`
+	containerRow
+	ClusterName string `bun:"cluster_name"`
 }
 
 var containerExprs = []string{"k.namespace", "k.pod_name", "k.name", "k.cluster_id", "k.pod_uid", "k.container_id"}

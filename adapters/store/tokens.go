@@ -116,9 +116,14 @@ func (s *Store) RevokeRegistrationToken(ctx context.Context, id string, at time.
 
 // TouchRegistrationTokens implements ports.TokenStore.
 func (s *Store) TouchRegistrationTokens(ctx context.Context, lastUsed map[string]time.Time) error {
+	return s.touch(ctx, "registration_tokens", lastUsed)
+}
+
+// touch moves tokens' last_used_at forward, never back.
+func (s *Store) touch(ctx context.Context, table string, lastUsed map[string]time.Time) error {
 	for id, at := range lastUsed {
-		if _, err := s.db.ExecContext(ctx, `UPDATE registration_tokens SET last_used_at = ? WHERE id = ? AND last_used_at < ?`, us(at), id, us(at)); err != nil {
-			return fmt.Errorf("record token use: %w", err)
+		if _, err := s.db.ExecContext(ctx, `UPDATE `+table+` SET last_used_at = ? WHERE id = ? AND last_used_at < ?`, us(at), id, us(at)); err != nil {
+			return fmt.Errorf("record use of %s %s: %w", table, id, err)
 		}
 	}
 	return nil

@@ -218,15 +218,22 @@ func (c *Controller) heartbeat(ctx context.Context, interval time.Duration) (tim
 	return interval, nil
 }
 
-// drain sends what is pending on shutdown, within a few seconds; what
-// does not make it is repaired by the next start's snapshot. The platform
-// learns that the controller stopped from its heartbeats stopping (it
-// accepts no other status than CONNECTED or DEGRADED from a controller).
+// drain sends what is pending on shutdown, within a few seconds (what
+// does not make it is repaired by the next start's snapshot), then tells
+// the platform the controller stopped, so it shows disconnected at once
+// rather than when its heartbeats go stale.
 func (c *Controller) drain(rep *reporter, max int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := c.flush(ctx, rep, max); err != nil {
 		c.log.Warn("could not send the last changes before stopping; the next start's snapshot will", "err", err)
+	}
+	req := &runwatchv1.HeartbeatRequest{ControllerVersion: c.cfg.Version, Status: runwatchv1.ControllerStatus_CONTROLLER_STATUS_DISCONNECTED,
+		Message: "the controller stopped", PendingChanges: int64(c.pending.Len())}
+	cctx, ccancel := context.WithTimeout(ctx, c.cfg.RPCTimeout)
+	defer ccancel()
+	if _, err := c.platform.Heartbeat(cctx, connect.NewRequest(req)); err != nil {
+		c.log.Warn("could not tell the platform the controller stopped", "err", err)
 	}
 }
 

@@ -88,7 +88,8 @@ func EffectiveControllerStatus(s ControllerState, now time.Time) ControllerStatu
 	switch {
 	case last.IsZero():
 		return ControllerNotConnected
-	case now.Sub(last) > StaleAfter:
+	case now.Sub(last) > StaleAfter, s.Reported == ControllerDisconnected:
+		// Silent, or it said it stopped.
 		return ControllerDisconnected
 	case s.Reported == ControllerDegraded:
 		return ControllerDegraded

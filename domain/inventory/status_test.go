@@ -53,6 +53,7 @@ func TestEffectiveControllerStatus(t *testing.T) {
 		{"a report counts as a sign of life", ControllerState{LastReport: now.Add(-time.Second), LastHeartbeat: now.Add(-time.Hour)}, ControllerConnected},
 		{"degraded", ControllerState{Reported: ControllerDegraded, LastHeartbeat: now}, ControllerDegraded},
 		{"silent", ControllerState{Reported: ControllerConnected, LastHeartbeat: now.Add(-StaleAfter - time.Second)}, ControllerDisconnected},
+		{"said it stopped", ControllerState{Reported: ControllerDisconnected, LastHeartbeat: now}, ControllerDisconnected},
 		{"silent and degraded is disconnected", ControllerState{Reported: ControllerDegraded, LastHeartbeat: now.Add(-time.Hour)}, ControllerDisconnected},
 	}
 	for _, tt := range tests {

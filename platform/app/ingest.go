@@ -29,6 +29,7 @@ type Ingest struct {
 	limits  IngestLimits
 	limiter *IngestLimiter
 	ent     *Entitlements
+	changes *Changes // notified of applied batches; may be nil
 }
 
 var _ ports.Ingestion = (*Ingest)(nil)
@@ -89,6 +90,9 @@ func (s *Ingest) ReportInventory(ctx context.Context, p access.Principal, b *inv
 	if !res.Duplicate {
 		res.Rejected = rejected
 	}
+	if err == nil && !res.Duplicate {
+		s.changes.Notify()
+	}
 	return res, err
 }
 
@@ -98,7 +102,8 @@ func (s *Ingest) ControllerHeartbeat(ctx context.Context, p access.Principal, st
 		return 0, err
 	}
 	switch st.Reported {
-	case "", inventory.ControllerConnected, inventory.ControllerDegraded:
+	case "", inventory.ControllerConnected, inventory.ControllerDegraded, inventory.ControllerDisconnected:
+		// Disconnected is a controller saying it stops cleanly.
 	default:
 		return 0, domain.Invalidf("a controller cannot report status %q", st.Reported)
 	}
@@ -150,6 +155,9 @@ func (s *Ingest) ReportRuntime(ctx context.Context, p access.Principal, b *runti
 	res, err := s.store.ApplyRuntime(ctx, p.ClusterID, b, now)
 	if !res.Duplicate {
 		res.Rejected = rejected
+	}
+	if err == nil && !res.Duplicate {
+		s.changes.Notify()
 	}
 	return res, err
 }

@@ -195,6 +195,25 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 	if err != nil || len(nodes.Msg.Nodes) != 1 || nodes.Msg.Nodes[0].KernelVersion != "6.1.0-kwok" || nodes.Msg.Nodes[0].Provider != "kwok" || !nodes.Msg.Nodes[0].Ready {
 		t.Errorf("ListNodes = %v, %v", nodes, err)
 	}
+	// A node labelled runwatch.io/sensor=disabled shows so.
+	nodeObj, err := kube.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodeObj.Labels["runwatch.io/sensor"] = "disabled"
+	if _, err := kube.CoreV1().Nodes().Update(ctx, nodeObj, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the node's sensor disabled", func() error {
+		res, err := inv.ListNodes(ctx, connect.NewRequest(&runwatchv1.ListNodesRequest{Filter: &runwatchv1.Filter{Cluster: "e2e", Node: node}}))
+		if err != nil || len(res.Msg.Nodes) != 1 {
+			return fmt.Errorf("%v, %v", res, err)
+		}
+		if st := res.Msg.Nodes[0].GetSensor().GetStatus(); st != runwatchv1.SensorStatus_SENSOR_STATUS_DISABLED {
+			return fmt.Errorf("sensor status %v", st)
+		}
+		return nil
+	})
 	workloads, err := inv.ListWorkloads(ctx, connect.NewRequest(&runwatchv1.ListWorkloadsRequest{Filter: now}))
 	if err != nil {
 		t.Fatal(err)
@@ -353,9 +372,17 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 		t.Errorf("/healthz = %q", got)
 	}
 
-	// The controller stops cleanly on SIGTERM.
+	// The controller stops cleanly on SIGTERM, and says so: the platform
+	// shows it disconnected at once, not when its heartbeats go stale.
 	if err := ctl.stop(); err != nil {
 		t.Errorf("controller exit on SIGTERM: %v\n%s", err, tailFile(ctl.log))
+	}
+	res, err := inv.ListClusters(ctx, connect.NewRequest(&runwatchv1.ListClustersRequest{Filter: &runwatchv1.Filter{Cluster: "e2e"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl := res.Msg.GetClusters(); len(cl) != 1 || cl[0].GetController().GetStatus() != runwatchv1.ControllerStatus_CONTROLLER_STATUS_DISCONNECTED {
+		t.Errorf("controller after SIGTERM: %v", cl)
 	}
 
 	// What changes while no controller runs reaches the platform only

@@ -1901,7 +1901,7 @@ var File_runwatch_v1_admin_proto protoreflect.FileDescriptor
 
 const file_runwatch_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x17runwatch/v1/admin.proto\x12\vrunwatch.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16runwatch/v1/auth.proto\"\xb1\x03\n" +
+	"\x17runwatch/v1/admin.proto\x12\vrunwatch.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1crunwatch/v1/enrichment.proto\x1a\x16runwatch/v1/auth.proto\"\xb1\x03\n" +
 	"\x11RegistrationToken\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +
@@ -2039,7 +2039,7 @@ const file_runwatch_v1_admin_proto_rawDesc = "" +
 	"\x1aLICENSE_SOURCE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16LICENSE_SOURCE_DEFAULT\x10\x01\x12\x1a\n" +
 	"\x16LICENSE_SOURCE_LICENSE\x10\x02\x12\x1a\n" +
-	"\x16LICENSE_SOURCE_EXPIRED\x10\x032\xe5\t\n" +
+	"\x16LICENSE_SOURCE_EXPIRED\x10\x032\x9f\x0e\n" +
 	"\fAdminService\x12v\n" +
 	"\x17CreateRegistrationToken\x12+.runwatch.v1.CreateRegistrationTokenRequest\x1a,.runwatch.v1.CreateRegistrationTokenResponse\"\x00\x12v\n" +
 	"\x16ListRegistrationTokens\x12*.runwatch.v1.ListRegistrationTokensRequest\x1a+.runwatch.v1.ListRegistrationTokensResponse\"\x03\x90\x02\x01\x12y\n" +
@@ -2057,7 +2057,14 @@ const file_runwatch_v1_admin_proto_rawDesc = "" +
 	"\x0fListAuditEvents\x12#.runwatch.v1.ListAuditEventsRequest\x1a$.runwatch.v1.ListAuditEventsResponse\"\x03\x90\x02\x01\x12U\n" +
 	"\fApplyLicense\x12 .runwatch.v1.ApplyLicenseRequest\x1a!.runwatch.v1.ApplyLicenseResponse\"\x00\x12R\n" +
 	"\n" +
-	"GetLicense\x12\x1e.runwatch.v1.GetLicenseRequest\x1a\x1f.runwatch.v1.GetLicenseResponse\"\x03\x90\x02\x01B?Z=github.com/runwatch/runwatch/proto/gen/runwatch/v1;runwatchv1b\x06proto3"
+	"GetLicense\x12\x1e.runwatch.v1.GetLicenseRequest\x1a\x1f.runwatch.v1.GetLicenseResponse\"\x03\x90\x02\x01\x12^\n" +
+	"\x0ePutIntegration\x12\".runwatch.v1.PutIntegrationRequest\x1a#.runwatch.v1.PutIntegrationResponse\"\x03\x90\x02\x02\x12d\n" +
+	"\x10ListIntegrations\x12$.runwatch.v1.ListIntegrationsRequest\x1a%.runwatch.v1.ListIntegrationsResponse\"\x03\x90\x02\x01\x12g\n" +
+	"\x11DeleteIntegration\x12%.runwatch.v1.DeleteIntegrationRequest\x1a&.runwatch.v1.DeleteIntegrationResponse\"\x03\x90\x02\x02\x12R\n" +
+	"\n" +
+	"PutWebhook\x12\x1e.runwatch.v1.PutWebhookRequest\x1a\x1f.runwatch.v1.PutWebhookResponse\"\x03\x90\x02\x02\x12X\n" +
+	"\fListWebhooks\x12 .runwatch.v1.ListWebhooksRequest\x1a!.runwatch.v1.ListWebhooksResponse\"\x03\x90\x02\x01\x12[\n" +
+	"\rDeleteWebhook\x12!.runwatch.v1.DeleteWebhookRequest\x1a\".runwatch.v1.DeleteWebhookResponse\"\x03\x90\x02\x02B?Z=github.com/runwatch/runwatch/proto/gen/runwatch/v1;runwatchv1b\x06proto3"
 
 var (
 	file_runwatch_v1_admin_proto_rawDescOnce sync.Once
@@ -2112,6 +2119,18 @@ var file_runwatch_v1_admin_proto_goTypes = []any{
 	(Role)(0),                               // 35: runwatch.v1.Role
 	(*User)(nil),                            // 36: runwatch.v1.User
 	(PrincipalKind)(0),                      // 37: runwatch.v1.PrincipalKind
+	(*PutIntegrationRequest)(nil),           // 38: runwatch.v1.PutIntegrationRequest
+	(*ListIntegrationsRequest)(nil),         // 39: runwatch.v1.ListIntegrationsRequest
+	(*DeleteIntegrationRequest)(nil),        // 40: runwatch.v1.DeleteIntegrationRequest
+	(*PutWebhookRequest)(nil),               // 41: runwatch.v1.PutWebhookRequest
+	(*ListWebhooksRequest)(nil),             // 42: runwatch.v1.ListWebhooksRequest
+	(*DeleteWebhookRequest)(nil),            // 43: runwatch.v1.DeleteWebhookRequest
+	(*PutIntegrationResponse)(nil),          // 44: runwatch.v1.PutIntegrationResponse
+	(*ListIntegrationsResponse)(nil),        // 45: runwatch.v1.ListIntegrationsResponse
+	(*DeleteIntegrationResponse)(nil),       // 46: runwatch.v1.DeleteIntegrationResponse
+	(*PutWebhookResponse)(nil),              // 47: runwatch.v1.PutWebhookResponse
+	(*ListWebhooksResponse)(nil),            // 48: runwatch.v1.ListWebhooksResponse
+	(*DeleteWebhookResponse)(nil),           // 49: runwatch.v1.DeleteWebhookResponse
 }
 var file_runwatch_v1_admin_proto_depIdxs = []int32{
 	0,  // 0: runwatch.v1.RegistrationToken.state:type_name -> runwatch.v1.RegistrationTokenState
@@ -2161,21 +2180,33 @@ var file_runwatch_v1_admin_proto_depIdxs = []int32{
 	25, // 44: runwatch.v1.AdminService.ListAuditEvents:input_type -> runwatch.v1.ListAuditEventsRequest
 	27, // 45: runwatch.v1.AdminService.ApplyLicense:input_type -> runwatch.v1.ApplyLicenseRequest
 	31, // 46: runwatch.v1.AdminService.GetLicense:input_type -> runwatch.v1.GetLicenseRequest
-	4,  // 47: runwatch.v1.AdminService.CreateRegistrationToken:output_type -> runwatch.v1.CreateRegistrationTokenResponse
-	6,  // 48: runwatch.v1.AdminService.ListRegistrationTokens:output_type -> runwatch.v1.ListRegistrationTokensResponse
-	8,  // 49: runwatch.v1.AdminService.RevokeRegistrationToken:output_type -> runwatch.v1.RevokeRegistrationTokenResponse
-	10, // 50: runwatch.v1.AdminService.CreateUser:output_type -> runwatch.v1.CreateUserResponse
-	12, // 51: runwatch.v1.AdminService.ListUsers:output_type -> runwatch.v1.ListUsersResponse
-	14, // 52: runwatch.v1.AdminService.UpdateUser:output_type -> runwatch.v1.UpdateUserResponse
-	16, // 53: runwatch.v1.AdminService.DeleteUser:output_type -> runwatch.v1.DeleteUserResponse
-	19, // 54: runwatch.v1.AdminService.CreateAPIToken:output_type -> runwatch.v1.CreateAPITokenResponse
-	21, // 55: runwatch.v1.AdminService.ListAPITokens:output_type -> runwatch.v1.ListAPITokensResponse
-	23, // 56: runwatch.v1.AdminService.RevokeAPIToken:output_type -> runwatch.v1.RevokeAPITokenResponse
-	26, // 57: runwatch.v1.AdminService.ListAuditEvents:output_type -> runwatch.v1.ListAuditEventsResponse
-	28, // 58: runwatch.v1.AdminService.ApplyLicense:output_type -> runwatch.v1.ApplyLicenseResponse
-	32, // 59: runwatch.v1.AdminService.GetLicense:output_type -> runwatch.v1.GetLicenseResponse
-	47, // [47:60] is the sub-list for method output_type
-	34, // [34:47] is the sub-list for method input_type
+	38, // 47: runwatch.v1.AdminService.PutIntegration:input_type -> runwatch.v1.PutIntegrationRequest
+	39, // 48: runwatch.v1.AdminService.ListIntegrations:input_type -> runwatch.v1.ListIntegrationsRequest
+	40, // 49: runwatch.v1.AdminService.DeleteIntegration:input_type -> runwatch.v1.DeleteIntegrationRequest
+	41, // 50: runwatch.v1.AdminService.PutWebhook:input_type -> runwatch.v1.PutWebhookRequest
+	42, // 51: runwatch.v1.AdminService.ListWebhooks:input_type -> runwatch.v1.ListWebhooksRequest
+	43, // 52: runwatch.v1.AdminService.DeleteWebhook:input_type -> runwatch.v1.DeleteWebhookRequest
+	4,  // 53: runwatch.v1.AdminService.CreateRegistrationToken:output_type -> runwatch.v1.CreateRegistrationTokenResponse
+	6,  // 54: runwatch.v1.AdminService.ListRegistrationTokens:output_type -> runwatch.v1.ListRegistrationTokensResponse
+	8,  // 55: runwatch.v1.AdminService.RevokeRegistrationToken:output_type -> runwatch.v1.RevokeRegistrationTokenResponse
+	10, // 56: runwatch.v1.AdminService.CreateUser:output_type -> runwatch.v1.CreateUserResponse
+	12, // 57: runwatch.v1.AdminService.ListUsers:output_type -> runwatch.v1.ListUsersResponse
+	14, // 58: runwatch.v1.AdminService.UpdateUser:output_type -> runwatch.v1.UpdateUserResponse
+	16, // 59: runwatch.v1.AdminService.DeleteUser:output_type -> runwatch.v1.DeleteUserResponse
+	19, // 60: runwatch.v1.AdminService.CreateAPIToken:output_type -> runwatch.v1.CreateAPITokenResponse
+	21, // 61: runwatch.v1.AdminService.ListAPITokens:output_type -> runwatch.v1.ListAPITokensResponse
+	23, // 62: runwatch.v1.AdminService.RevokeAPIToken:output_type -> runwatch.v1.RevokeAPITokenResponse
+	26, // 63: runwatch.v1.AdminService.ListAuditEvents:output_type -> runwatch.v1.ListAuditEventsResponse
+	28, // 64: runwatch.v1.AdminService.ApplyLicense:output_type -> runwatch.v1.ApplyLicenseResponse
+	32, // 65: runwatch.v1.AdminService.GetLicense:output_type -> runwatch.v1.GetLicenseResponse
+	44, // 66: runwatch.v1.AdminService.PutIntegration:output_type -> runwatch.v1.PutIntegrationResponse
+	45, // 67: runwatch.v1.AdminService.ListIntegrations:output_type -> runwatch.v1.ListIntegrationsResponse
+	46, // 68: runwatch.v1.AdminService.DeleteIntegration:output_type -> runwatch.v1.DeleteIntegrationResponse
+	47, // 69: runwatch.v1.AdminService.PutWebhook:output_type -> runwatch.v1.PutWebhookResponse
+	48, // 70: runwatch.v1.AdminService.ListWebhooks:output_type -> runwatch.v1.ListWebhooksResponse
+	49, // 71: runwatch.v1.AdminService.DeleteWebhook:output_type -> runwatch.v1.DeleteWebhookResponse
+	53, // [53:72] is the sub-list for method output_type
+	34, // [34:53] is the sub-list for method input_type
 	34, // [34:34] is the sub-list for extension type_name
 	34, // [34:34] is the sub-list for extension extendee
 	0,  // [0:34] is the sub-list for field type_name
@@ -2186,6 +2217,7 @@ func file_runwatch_v1_admin_proto_init() {
 	if File_runwatch_v1_admin_proto != nil {
 		return
 	}
+	file_runwatch_v1_enrichment_proto_init()
 	file_runwatch_v1_auth_proto_init()
 	file_runwatch_v1_admin_proto_msgTypes[11].OneofWrappers = []any{}
 	type x struct{}

@@ -1196,12 +1196,15 @@ type Workload struct {
 	Containers      int64                  `protobuf:"varint,10,opt,name=containers,proto3" json:"containers,omitempty"`
 	// The image digests (or references, where no digest is known) its
 	// containers run.
-	Images        []string               `protobuf:"bytes,11,rep,name=images,proto3" json:"images,omitempty"`
-	Nodes         []string               `protobuf:"bytes,12,rep,name=nodes,proto3" json:"nodes,omitempty"`
-	Processes     int64                  `protobuf:"varint,13,opt,name=processes,proto3" json:"processes,omitempty"`
-	FirstSeen     *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=first_seen,json=firstSeen,proto3" json:"first_seen,omitempty"`
-	LastSeen      *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
-	GoneAt        *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=gone_at,json=goneAt,proto3" json:"gone_at,omitempty"`
+	Images    []string               `protobuf:"bytes,11,rep,name=images,proto3" json:"images,omitempty"`
+	Nodes     []string               `protobuf:"bytes,12,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	Processes int64                  `protobuf:"varint,13,opt,name=processes,proto3" json:"processes,omitempty"`
+	FirstSeen *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=first_seen,json=firstSeen,proto3" json:"first_seen,omitempty"`
+	LastSeen  *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
+	GoneAt    *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=gone_at,json=goneAt,proto3" json:"gone_at,omitempty"`
+	// The least trusted of its images, and their open risks.
+	Trust         Trust   `protobuf:"varint,17,opt,name=trust,proto3,enum=runwatch.v1.Trust" json:"trust,omitempty"`
+	Risks         []*Risk `protobuf:"bytes,18,rep,name=risks,proto3" json:"risks,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1344,6 +1347,20 @@ func (x *Workload) GetLastSeen() *timestamppb.Timestamp {
 func (x *Workload) GetGoneAt() *timestamppb.Timestamp {
 	if x != nil {
 		return x.GoneAt
+	}
+	return nil
+}
+
+func (x *Workload) GetTrust() Trust {
+	if x != nil {
+		return x.Trust
+	}
+	return Trust_TRUST_UNSPECIFIED
+}
+
+func (x *Workload) GetRisks() []*Risk {
+	if x != nil {
+		return x.Risks
 	}
 	return nil
 }
@@ -1805,8 +1822,10 @@ type Image struct {
 	LoadedFiles       int64                  `protobuf:"varint,9,opt,name=loaded_files,json=loadedFiles,proto3" json:"loaded_files,omitempty"`
 	FirstSeen         *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=first_seen,json=firstSeen,proto3" json:"first_seen,omitempty"`
 	LastSeen          *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Trust, registry, integrity, risks and funnel; unset until enriched.
+	Enrichment    *ImageEnrichment `protobuf:"bytes,12,opt,name=enrichment,proto3" json:"enrichment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Image) Reset() {
@@ -1912,6 +1931,13 @@ func (x *Image) GetFirstSeen() *timestamppb.Timestamp {
 func (x *Image) GetLastSeen() *timestamppb.Timestamp {
 	if x != nil {
 		return x.LastSeen
+	}
+	return nil
+}
+
+func (x *Image) GetEnrichment() *ImageEnrichment {
+	if x != nil {
+		return x.Enrichment
 	}
 	return nil
 }
@@ -2823,11 +2849,143 @@ func (x *ListLoadedFilesResponse) GetNextPageToken() string {
 	return ""
 }
 
+type ListVulnerabilitiesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Filter        *VulnerabilityFilter   `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
+	Page          *Page                  `protobuf:"bytes,2,opt,name=page,proto3" json:"page,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListVulnerabilitiesRequest) Reset() {
+	*x = ListVulnerabilitiesRequest{}
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListVulnerabilitiesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListVulnerabilitiesRequest) ProtoMessage() {}
+
+func (x *ListVulnerabilitiesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListVulnerabilitiesRequest.ProtoReflect.Descriptor instead.
+func (*ListVulnerabilitiesRequest) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ListVulnerabilitiesRequest) GetFilter() *VulnerabilityFilter {
+	if x != nil {
+		return x.Filter
+	}
+	return nil
+}
+
+func (x *ListVulnerabilitiesRequest) GetPage() *Page {
+	if x != nil {
+		return x.Page
+	}
+	return nil
+}
+
+type ListVulnerabilitiesResponse struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Vulnerabilities []*Vulnerability       `protobuf:"bytes,1,rep,name=vulnerabilities,proto3" json:"vulnerabilities,omitempty"`
+	NextPageToken   string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// The funnel of the filter's scope (cluster, workload, image), whatever
+	// its other fields.
+	Funnel *Funnel `protobuf:"bytes,3,opt,name=funnel,proto3" json:"funnel,omitempty"`
+	// Rows matching the whole filter.
+	Total int64 `protobuf:"varint,4,opt,name=total,proto3" json:"total,omitempty"`
+	// Attribution of the data the vulnerabilities come from.
+	Sources       []*VulnerabilitySource `protobuf:"bytes,5,rep,name=sources,proto3" json:"sources,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListVulnerabilitiesResponse) Reset() {
+	*x = ListVulnerabilitiesResponse{}
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListVulnerabilitiesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListVulnerabilitiesResponse) ProtoMessage() {}
+
+func (x *ListVulnerabilitiesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListVulnerabilitiesResponse.ProtoReflect.Descriptor instead.
+func (*ListVulnerabilitiesResponse) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ListVulnerabilitiesResponse) GetVulnerabilities() []*Vulnerability {
+	if x != nil {
+		return x.Vulnerabilities
+	}
+	return nil
+}
+
+func (x *ListVulnerabilitiesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListVulnerabilitiesResponse) GetFunnel() *Funnel {
+	if x != nil {
+		return x.Funnel
+	}
+	return nil
+}
+
+func (x *ListVulnerabilitiesResponse) GetTotal() int64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *ListVulnerabilitiesResponse) GetSources() []*VulnerabilitySource {
+	if x != nil {
+		return x.Sources
+	}
+	return nil
+}
+
 var File_runwatch_v1_inventory_proto protoreflect.FileDescriptor
 
 const file_runwatch_v1_inventory_proto_rawDesc = "" +
 	"\n" +
-	"\x1brunwatch/v1/inventory.proto\x12\vrunwatch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!runwatch/v1/inventory_types.proto\x1a\x1frunwatch/v1/runtime_types.proto\"\xcb\x01\n" +
+	"\x1brunwatch/v1/inventory.proto\x12\vrunwatch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1crunwatch/v1/enrichment.proto\x1a!runwatch/v1/inventory_types.proto\x1a\x1frunwatch/v1/runtime_types.proto\"\xcb\x01\n" +
 	"\x06Filter\x12\x18\n" +
 	"\acluster\x18\x01 \x01(\tR\acluster\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x1a\n" +
@@ -2930,7 +3088,7 @@ const file_runwatch_v1_inventory_proto_rawDesc = "" +
 	"\x04page\x18\x02 \x01(\v2\x11.runwatch.v1.PageR\x04page\"d\n" +
 	"\x11ListNodesResponse\x12'\n" +
 	"\x05nodes\x18\x01 \x03(\v2\x11.runwatch.v1.NodeR\x05nodes\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xee\x04\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc1\x05\n" +
 	"\bWorkload\x12\x1d\n" +
 	"\n" +
 	"cluster_id\x18\x01 \x01(\tR\tclusterId\x12!\n" +
@@ -2952,7 +3110,9 @@ const file_runwatch_v1_inventory_proto_rawDesc = "" +
 	"\n" +
 	"first_seen\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\tfirstSeen\x127\n" +
 	"\tlast_seen\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\x123\n" +
-	"\agone_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\x06goneAt\x1a9\n" +
+	"\agone_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\x06goneAt\x12(\n" +
+	"\x05trust\x18\x11 \x01(\x0e2\x12.runwatch.v1.TrustR\x05trust\x12'\n" +
+	"\x05risks\x18\x12 \x03(\v2\x11.runwatch.v1.RiskR\x05risks\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"j\n" +
@@ -2995,7 +3155,7 @@ const file_runwatch_v1_inventory_proto_rawDesc = "" +
 	"\n" +
 	"containers\x18\x01 \x03(\v2\x16.runwatch.v1.ContainerR\n" +
 	"containers\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9d\x03\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xdb\x03\n" +
 	"\x05Image\x12\x16\n" +
 	"\x06digest\x18\x01 \x01(\tR\x06digest\x12\x1e\n" +
 	"\n" +
@@ -3015,7 +3175,10 @@ const file_runwatch_v1_inventory_proto_rawDesc = "" +
 	"\n" +
 	"first_seen\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\tfirstSeen\x127\n" +
-	"\tlast_seen\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\"g\n" +
+	"\tlast_seen\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\x12<\n" +
+	"\n" +
+	"enrichment\x18\f \x01(\v2\x1c.runwatch.v1.ImageEnrichmentR\n" +
+	"enrichment\"g\n" +
 	"\x11ListImagesRequest\x12+\n" +
 	"\x06filter\x18\x01 \x01(\v2\x13.runwatch.v1.FilterR\x06filter\x12%\n" +
 	"\x04page\x18\x02 \x01(\v2\x11.runwatch.v1.PageR\x04page\"h\n" +
@@ -3102,7 +3265,16 @@ const file_runwatch_v1_inventory_proto_rawDesc = "" +
 	"\fpackage_purl\x18\x05 \x01(\tR\vpackagePurl\"}\n" +
 	"\x17ListLoadedFilesResponse\x12:\n" +
 	"\floaded_files\x18\x01 \x03(\v2\x17.runwatch.v1.LoadedFileR\vloadedFiles\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xa4\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"}\n" +
+	"\x1aListVulnerabilitiesRequest\x128\n" +
+	"\x06filter\x18\x01 \x01(\v2 .runwatch.v1.VulnerabilityFilterR\x06filter\x12%\n" +
+	"\x04page\x18\x02 \x01(\v2\x11.runwatch.v1.PageR\x04page\"\x8a\x02\n" +
+	"\x1bListVulnerabilitiesResponse\x12D\n" +
+	"\x0fvulnerabilities\x18\x01 \x03(\v2\x1a.runwatch.v1.VulnerabilityR\x0fvulnerabilities\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12+\n" +
+	"\x06funnel\x18\x03 \x01(\v2\x13.runwatch.v1.FunnelR\x06funnel\x12\x14\n" +
+	"\x05total\x18\x04 \x01(\x03R\x05total\x12:\n" +
+	"\asources\x18\x05 \x03(\v2 .runwatch.v1.VulnerabilitySourceR\asources*\xa4\x01\n" +
 	"\n" +
 	"TimeWindow\x12\x1b\n" +
 	"\x17TIME_WINDOW_UNSPECIFIED\x10\x00\x12\x13\n" +
@@ -3111,7 +3283,7 @@ const file_runwatch_v1_inventory_proto_rawDesc = "" +
 	"\x0fTIME_WINDOW_24H\x10\x03\x12\x12\n" +
 	"\x0eTIME_WINDOW_3D\x10\x04\x12\x12\n" +
 	"\x0eTIME_WINDOW_7D\x10\x05\x12\x13\n" +
-	"\x0fTIME_WINDOW_10D\x10\x062\xb3\x06\n" +
+	"\x0fTIME_WINDOW_10D\x10\x062\x82\v\n" +
 	"\x10InventoryService\x12U\n" +
 	"\vGetOverview\x12\x1f.runwatch.v1.GetOverviewRequest\x1a .runwatch.v1.GetOverviewResponse\"\x03\x90\x02\x01\x12X\n" +
 	"\fListClusters\x12 .runwatch.v1.ListClustersRequest\x1a!.runwatch.v1.ListClustersResponse\"\x03\x90\x02\x01\x12O\n" +
@@ -3122,7 +3294,14 @@ const file_runwatch_v1_inventory_proto_rawDesc = "" +
 	"ListImages\x12\x1e.runwatch.v1.ListImagesRequest\x1a\x1f.runwatch.v1.ListImagesResponse\"\x03\x90\x02\x01\x12L\n" +
 	"\bGetImage\x12\x1c.runwatch.v1.GetImageRequest\x1a\x1d.runwatch.v1.GetImageResponse\"\x03\x90\x02\x01\x12[\n" +
 	"\rListProcesses\x12!.runwatch.v1.ListProcessesRequest\x1a\".runwatch.v1.ListProcessesResponse\"\x03\x90\x02\x01\x12a\n" +
-	"\x0fListLoadedFiles\x12#.runwatch.v1.ListLoadedFilesRequest\x1a$.runwatch.v1.ListLoadedFilesResponse\"\x03\x90\x02\x01B?Z=github.com/runwatch/runwatch/proto/gen/runwatch/v1;runwatchv1b\x06proto3"
+	"\x0fListLoadedFiles\x12#.runwatch.v1.ListLoadedFilesRequest\x1a$.runwatch.v1.ListLoadedFilesResponse\"\x03\x90\x02\x01\x12m\n" +
+	"\x13ListVulnerabilities\x12'.runwatch.v1.ListVulnerabilitiesRequest\x1a(.runwatch.v1.ListVulnerabilitiesResponse\"\x03\x90\x02\x01\x12X\n" +
+	"\fGetImageRisk\x12 .runwatch.v1.GetImageRiskRequest\x1a!.runwatch.v1.GetImageRiskResponse\"\x03\x90\x02\x01\x12a\n" +
+	"\x0fGetWorkloadRisk\x12#.runwatch.v1.GetWorkloadRiskRequest\x1a$.runwatch.v1.GetWorkloadRiskResponse\"\x03\x90\x02\x01\x12R\n" +
+	"\n" +
+	"ExportSBOM\x12\x1e.runwatch.v1.ExportSBOMRequest\x1a\x1f.runwatch.v1.ExportSBOMResponse\"\x03\x90\x02\x01\x12O\n" +
+	"\tExportVEX\x12\x1d.runwatch.v1.ExportVEXRequest\x1a\x1e.runwatch.v1.ExportVEXResponse\"\x03\x90\x02\x01\x12|\n" +
+	"\x18ListVulnerabilitySources\x12,.runwatch.v1.ListVulnerabilitySourcesRequest\x1a-.runwatch.v1.ListVulnerabilitySourcesResponse\"\x03\x90\x02\x01B?Z=github.com/runwatch/runwatch/proto/gen/runwatch/v1;runwatchv1b\x06proto3"
 
 var (
 	file_runwatch_v1_inventory_proto_rawDescOnce sync.Once
@@ -3137,144 +3316,183 @@ func file_runwatch_v1_inventory_proto_rawDescGZIP() []byte {
 }
 
 var file_runwatch_v1_inventory_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_runwatch_v1_inventory_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_runwatch_v1_inventory_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_runwatch_v1_inventory_proto_goTypes = []any{
-	(TimeWindow)(0),                 // 0: runwatch.v1.TimeWindow
-	(*Filter)(nil),                  // 1: runwatch.v1.Filter
-	(*Page)(nil),                    // 2: runwatch.v1.Page
-	(*GetOverviewRequest)(nil),      // 3: runwatch.v1.GetOverviewRequest
-	(*GetOverviewResponse)(nil),     // 4: runwatch.v1.GetOverviewResponse
-	(*NodeCounts)(nil),              // 5: runwatch.v1.NodeCounts
-	(*ControllerState)(nil),         // 6: runwatch.v1.ControllerState
-	(*Cluster)(nil),                 // 7: runwatch.v1.Cluster
-	(*ListClustersRequest)(nil),     // 8: runwatch.v1.ListClustersRequest
-	(*ListClustersResponse)(nil),    // 9: runwatch.v1.ListClustersResponse
-	(*SensorState)(nil),             // 10: runwatch.v1.SensorState
-	(*Node)(nil),                    // 11: runwatch.v1.Node
-	(*ListNodesRequest)(nil),        // 12: runwatch.v1.ListNodesRequest
-	(*ListNodesResponse)(nil),       // 13: runwatch.v1.ListNodesResponse
-	(*Workload)(nil),                // 14: runwatch.v1.Workload
-	(*ListWorkloadsRequest)(nil),    // 15: runwatch.v1.ListWorkloadsRequest
-	(*ListWorkloadsResponse)(nil),   // 16: runwatch.v1.ListWorkloadsResponse
-	(*WorkloadRef)(nil),             // 17: runwatch.v1.WorkloadRef
-	(*Container)(nil),               // 18: runwatch.v1.Container
-	(*ListContainersRequest)(nil),   // 19: runwatch.v1.ListContainersRequest
-	(*ListContainersResponse)(nil),  // 20: runwatch.v1.ListContainersResponse
-	(*Image)(nil),                   // 21: runwatch.v1.Image
-	(*ListImagesRequest)(nil),       // 22: runwatch.v1.ListImagesRequest
-	(*ListImagesResponse)(nil),      // 23: runwatch.v1.ListImagesResponse
-	(*GetImageRequest)(nil),         // 24: runwatch.v1.GetImageRequest
-	(*GetImageResponse)(nil),        // 25: runwatch.v1.GetImageResponse
-	(*Process)(nil),                 // 26: runwatch.v1.Process
-	(*ListProcessesRequest)(nil),    // 27: runwatch.v1.ListProcessesRequest
-	(*ListProcessesResponse)(nil),   // 28: runwatch.v1.ListProcessesResponse
-	(*LoadedFile)(nil),              // 29: runwatch.v1.LoadedFile
-	(*ListLoadedFilesRequest)(nil),  // 30: runwatch.v1.ListLoadedFilesRequest
-	(*ListLoadedFilesResponse)(nil), // 31: runwatch.v1.ListLoadedFilesResponse
-	nil,                             // 32: runwatch.v1.Workload.LabelsEntry
-	(*timestamppb.Timestamp)(nil),   // 33: google.protobuf.Timestamp
-	(ControllerStatus)(0),           // 34: runwatch.v1.ControllerStatus
-	(SensorStatus)(0),               // 35: runwatch.v1.SensorStatus
-	(SensorMode)(0),                 // 36: runwatch.v1.SensorMode
-	(HookMode)(0),                   // 37: runwatch.v1.HookMode
-	(*DropCounters)(nil),            // 38: runwatch.v1.DropCounters
-	(ContainerKind)(0),              // 39: runwatch.v1.ContainerKind
-	(ContainerState)(0),             // 40: runwatch.v1.ContainerState
-	(*ContainerRef)(nil),            // 41: runwatch.v1.ContainerRef
-	(FileKind)(0),                   // 42: runwatch.v1.FileKind
+	(TimeWindow)(0),                          // 0: runwatch.v1.TimeWindow
+	(*Filter)(nil),                           // 1: runwatch.v1.Filter
+	(*Page)(nil),                             // 2: runwatch.v1.Page
+	(*GetOverviewRequest)(nil),               // 3: runwatch.v1.GetOverviewRequest
+	(*GetOverviewResponse)(nil),              // 4: runwatch.v1.GetOverviewResponse
+	(*NodeCounts)(nil),                       // 5: runwatch.v1.NodeCounts
+	(*ControllerState)(nil),                  // 6: runwatch.v1.ControllerState
+	(*Cluster)(nil),                          // 7: runwatch.v1.Cluster
+	(*ListClustersRequest)(nil),              // 8: runwatch.v1.ListClustersRequest
+	(*ListClustersResponse)(nil),             // 9: runwatch.v1.ListClustersResponse
+	(*SensorState)(nil),                      // 10: runwatch.v1.SensorState
+	(*Node)(nil),                             // 11: runwatch.v1.Node
+	(*ListNodesRequest)(nil),                 // 12: runwatch.v1.ListNodesRequest
+	(*ListNodesResponse)(nil),                // 13: runwatch.v1.ListNodesResponse
+	(*Workload)(nil),                         // 14: runwatch.v1.Workload
+	(*ListWorkloadsRequest)(nil),             // 15: runwatch.v1.ListWorkloadsRequest
+	(*ListWorkloadsResponse)(nil),            // 16: runwatch.v1.ListWorkloadsResponse
+	(*WorkloadRef)(nil),                      // 17: runwatch.v1.WorkloadRef
+	(*Container)(nil),                        // 18: runwatch.v1.Container
+	(*ListContainersRequest)(nil),            // 19: runwatch.v1.ListContainersRequest
+	(*ListContainersResponse)(nil),           // 20: runwatch.v1.ListContainersResponse
+	(*Image)(nil),                            // 21: runwatch.v1.Image
+	(*ListImagesRequest)(nil),                // 22: runwatch.v1.ListImagesRequest
+	(*ListImagesResponse)(nil),               // 23: runwatch.v1.ListImagesResponse
+	(*GetImageRequest)(nil),                  // 24: runwatch.v1.GetImageRequest
+	(*GetImageResponse)(nil),                 // 25: runwatch.v1.GetImageResponse
+	(*Process)(nil),                          // 26: runwatch.v1.Process
+	(*ListProcessesRequest)(nil),             // 27: runwatch.v1.ListProcessesRequest
+	(*ListProcessesResponse)(nil),            // 28: runwatch.v1.ListProcessesResponse
+	(*LoadedFile)(nil),                       // 29: runwatch.v1.LoadedFile
+	(*ListLoadedFilesRequest)(nil),           // 30: runwatch.v1.ListLoadedFilesRequest
+	(*ListLoadedFilesResponse)(nil),          // 31: runwatch.v1.ListLoadedFilesResponse
+	(*ListVulnerabilitiesRequest)(nil),       // 32: runwatch.v1.ListVulnerabilitiesRequest
+	(*ListVulnerabilitiesResponse)(nil),      // 33: runwatch.v1.ListVulnerabilitiesResponse
+	nil,                                      // 34: runwatch.v1.Workload.LabelsEntry
+	(*timestamppb.Timestamp)(nil),            // 35: google.protobuf.Timestamp
+	(ControllerStatus)(0),                    // 36: runwatch.v1.ControllerStatus
+	(SensorStatus)(0),                        // 37: runwatch.v1.SensorStatus
+	(SensorMode)(0),                          // 38: runwatch.v1.SensorMode
+	(HookMode)(0),                            // 39: runwatch.v1.HookMode
+	(*DropCounters)(nil),                     // 40: runwatch.v1.DropCounters
+	(Trust)(0),                               // 41: runwatch.v1.Trust
+	(*Risk)(nil),                             // 42: runwatch.v1.Risk
+	(ContainerKind)(0),                       // 43: runwatch.v1.ContainerKind
+	(ContainerState)(0),                      // 44: runwatch.v1.ContainerState
+	(*ImageEnrichment)(nil),                  // 45: runwatch.v1.ImageEnrichment
+	(*ContainerRef)(nil),                     // 46: runwatch.v1.ContainerRef
+	(FileKind)(0),                            // 47: runwatch.v1.FileKind
+	(*VulnerabilityFilter)(nil),              // 48: runwatch.v1.VulnerabilityFilter
+	(*Vulnerability)(nil),                    // 49: runwatch.v1.Vulnerability
+	(*Funnel)(nil),                           // 50: runwatch.v1.Funnel
+	(*VulnerabilitySource)(nil),              // 51: runwatch.v1.VulnerabilitySource
+	(*GetImageRiskRequest)(nil),              // 52: runwatch.v1.GetImageRiskRequest
+	(*GetWorkloadRiskRequest)(nil),           // 53: runwatch.v1.GetWorkloadRiskRequest
+	(*ExportSBOMRequest)(nil),                // 54: runwatch.v1.ExportSBOMRequest
+	(*ExportVEXRequest)(nil),                 // 55: runwatch.v1.ExportVEXRequest
+	(*ListVulnerabilitySourcesRequest)(nil),  // 56: runwatch.v1.ListVulnerabilitySourcesRequest
+	(*GetImageRiskResponse)(nil),             // 57: runwatch.v1.GetImageRiskResponse
+	(*GetWorkloadRiskResponse)(nil),          // 58: runwatch.v1.GetWorkloadRiskResponse
+	(*ExportSBOMResponse)(nil),               // 59: runwatch.v1.ExportSBOMResponse
+	(*ExportVEXResponse)(nil),                // 60: runwatch.v1.ExportVEXResponse
+	(*ListVulnerabilitySourcesResponse)(nil), // 61: runwatch.v1.ListVulnerabilitySourcesResponse
 }
 var file_runwatch_v1_inventory_proto_depIdxs = []int32{
 	0,  // 0: runwatch.v1.Filter.window:type_name -> runwatch.v1.TimeWindow
 	1,  // 1: runwatch.v1.GetOverviewRequest.filter:type_name -> runwatch.v1.Filter
 	5,  // 2: runwatch.v1.GetOverviewResponse.nodes:type_name -> runwatch.v1.NodeCounts
-	33, // 3: runwatch.v1.GetOverviewResponse.generated_at:type_name -> google.protobuf.Timestamp
-	34, // 4: runwatch.v1.ControllerState.status:type_name -> runwatch.v1.ControllerStatus
-	33, // 5: runwatch.v1.ControllerState.last_heartbeat:type_name -> google.protobuf.Timestamp
-	33, // 6: runwatch.v1.ControllerState.last_report:type_name -> google.protobuf.Timestamp
+	35, // 3: runwatch.v1.GetOverviewResponse.generated_at:type_name -> google.protobuf.Timestamp
+	36, // 4: runwatch.v1.ControllerState.status:type_name -> runwatch.v1.ControllerStatus
+	35, // 5: runwatch.v1.ControllerState.last_heartbeat:type_name -> google.protobuf.Timestamp
+	35, // 6: runwatch.v1.ControllerState.last_report:type_name -> google.protobuf.Timestamp
 	6,  // 7: runwatch.v1.Cluster.controller:type_name -> runwatch.v1.ControllerState
 	5,  // 8: runwatch.v1.Cluster.nodes:type_name -> runwatch.v1.NodeCounts
-	33, // 9: runwatch.v1.Cluster.created_at:type_name -> google.protobuf.Timestamp
+	35, // 9: runwatch.v1.Cluster.created_at:type_name -> google.protobuf.Timestamp
 	1,  // 10: runwatch.v1.ListClustersRequest.filter:type_name -> runwatch.v1.Filter
 	2,  // 11: runwatch.v1.ListClustersRequest.page:type_name -> runwatch.v1.Page
 	7,  // 12: runwatch.v1.ListClustersResponse.clusters:type_name -> runwatch.v1.Cluster
-	35, // 13: runwatch.v1.SensorState.status:type_name -> runwatch.v1.SensorStatus
-	36, // 14: runwatch.v1.SensorState.mode:type_name -> runwatch.v1.SensorMode
-	37, // 15: runwatch.v1.SensorState.hook_mode:type_name -> runwatch.v1.HookMode
-	33, // 16: runwatch.v1.SensorState.last_heartbeat:type_name -> google.protobuf.Timestamp
-	38, // 17: runwatch.v1.SensorState.drops:type_name -> runwatch.v1.DropCounters
+	37, // 13: runwatch.v1.SensorState.status:type_name -> runwatch.v1.SensorStatus
+	38, // 14: runwatch.v1.SensorState.mode:type_name -> runwatch.v1.SensorMode
+	39, // 15: runwatch.v1.SensorState.hook_mode:type_name -> runwatch.v1.HookMode
+	35, // 16: runwatch.v1.SensorState.last_heartbeat:type_name -> google.protobuf.Timestamp
+	40, // 17: runwatch.v1.SensorState.drops:type_name -> runwatch.v1.DropCounters
 	10, // 18: runwatch.v1.Node.sensor:type_name -> runwatch.v1.SensorState
-	33, // 19: runwatch.v1.Node.first_seen:type_name -> google.protobuf.Timestamp
-	33, // 20: runwatch.v1.Node.last_seen:type_name -> google.protobuf.Timestamp
-	33, // 21: runwatch.v1.Node.gone_at:type_name -> google.protobuf.Timestamp
+	35, // 19: runwatch.v1.Node.first_seen:type_name -> google.protobuf.Timestamp
+	35, // 20: runwatch.v1.Node.last_seen:type_name -> google.protobuf.Timestamp
+	35, // 21: runwatch.v1.Node.gone_at:type_name -> google.protobuf.Timestamp
 	1,  // 22: runwatch.v1.ListNodesRequest.filter:type_name -> runwatch.v1.Filter
 	2,  // 23: runwatch.v1.ListNodesRequest.page:type_name -> runwatch.v1.Page
 	11, // 24: runwatch.v1.ListNodesResponse.nodes:type_name -> runwatch.v1.Node
-	32, // 25: runwatch.v1.Workload.labels:type_name -> runwatch.v1.Workload.LabelsEntry
-	33, // 26: runwatch.v1.Workload.first_seen:type_name -> google.protobuf.Timestamp
-	33, // 27: runwatch.v1.Workload.last_seen:type_name -> google.protobuf.Timestamp
-	33, // 28: runwatch.v1.Workload.gone_at:type_name -> google.protobuf.Timestamp
-	1,  // 29: runwatch.v1.ListWorkloadsRequest.filter:type_name -> runwatch.v1.Filter
-	2,  // 30: runwatch.v1.ListWorkloadsRequest.page:type_name -> runwatch.v1.Page
-	14, // 31: runwatch.v1.ListWorkloadsResponse.workloads:type_name -> runwatch.v1.Workload
-	17, // 32: runwatch.v1.Container.workload:type_name -> runwatch.v1.WorkloadRef
-	39, // 33: runwatch.v1.Container.kind:type_name -> runwatch.v1.ContainerKind
-	40, // 34: runwatch.v1.Container.state:type_name -> runwatch.v1.ContainerState
-	33, // 35: runwatch.v1.Container.started_at:type_name -> google.protobuf.Timestamp
-	33, // 36: runwatch.v1.Container.first_seen:type_name -> google.protobuf.Timestamp
-	33, // 37: runwatch.v1.Container.gone_at:type_name -> google.protobuf.Timestamp
-	1,  // 38: runwatch.v1.ListContainersRequest.filter:type_name -> runwatch.v1.Filter
-	2,  // 39: runwatch.v1.ListContainersRequest.page:type_name -> runwatch.v1.Page
-	18, // 40: runwatch.v1.ListContainersResponse.containers:type_name -> runwatch.v1.Container
-	33, // 41: runwatch.v1.Image.first_seen:type_name -> google.protobuf.Timestamp
-	33, // 42: runwatch.v1.Image.last_seen:type_name -> google.protobuf.Timestamp
-	1,  // 43: runwatch.v1.ListImagesRequest.filter:type_name -> runwatch.v1.Filter
-	2,  // 44: runwatch.v1.ListImagesRequest.page:type_name -> runwatch.v1.Page
-	21, // 45: runwatch.v1.ListImagesResponse.images:type_name -> runwatch.v1.Image
-	0,  // 46: runwatch.v1.GetImageRequest.window:type_name -> runwatch.v1.TimeWindow
-	21, // 47: runwatch.v1.GetImageResponse.image:type_name -> runwatch.v1.Image
-	18, // 48: runwatch.v1.GetImageResponse.containers:type_name -> runwatch.v1.Container
-	14, // 49: runwatch.v1.GetImageResponse.workloads:type_name -> runwatch.v1.Workload
-	26, // 50: runwatch.v1.GetImageResponse.processes:type_name -> runwatch.v1.Process
-	29, // 51: runwatch.v1.GetImageResponse.loaded_files:type_name -> runwatch.v1.LoadedFile
-	41, // 52: runwatch.v1.Process.container:type_name -> runwatch.v1.ContainerRef
-	17, // 53: runwatch.v1.Process.workload:type_name -> runwatch.v1.WorkloadRef
-	33, // 54: runwatch.v1.Process.first_seen:type_name -> google.protobuf.Timestamp
-	33, // 55: runwatch.v1.Process.last_seen:type_name -> google.protobuf.Timestamp
-	1,  // 56: runwatch.v1.ListProcessesRequest.filter:type_name -> runwatch.v1.Filter
-	2,  // 57: runwatch.v1.ListProcessesRequest.page:type_name -> runwatch.v1.Page
-	26, // 58: runwatch.v1.ListProcessesResponse.processes:type_name -> runwatch.v1.Process
-	41, // 59: runwatch.v1.LoadedFile.container:type_name -> runwatch.v1.ContainerRef
-	17, // 60: runwatch.v1.LoadedFile.workload:type_name -> runwatch.v1.WorkloadRef
-	42, // 61: runwatch.v1.LoadedFile.kind:type_name -> runwatch.v1.FileKind
-	33, // 62: runwatch.v1.LoadedFile.first_seen:type_name -> google.protobuf.Timestamp
-	33, // 63: runwatch.v1.LoadedFile.last_seen:type_name -> google.protobuf.Timestamp
-	1,  // 64: runwatch.v1.ListLoadedFilesRequest.filter:type_name -> runwatch.v1.Filter
-	2,  // 65: runwatch.v1.ListLoadedFilesRequest.page:type_name -> runwatch.v1.Page
-	42, // 66: runwatch.v1.ListLoadedFilesRequest.kind:type_name -> runwatch.v1.FileKind
-	29, // 67: runwatch.v1.ListLoadedFilesResponse.loaded_files:type_name -> runwatch.v1.LoadedFile
-	3,  // 68: runwatch.v1.InventoryService.GetOverview:input_type -> runwatch.v1.GetOverviewRequest
-	8,  // 69: runwatch.v1.InventoryService.ListClusters:input_type -> runwatch.v1.ListClustersRequest
-	12, // 70: runwatch.v1.InventoryService.ListNodes:input_type -> runwatch.v1.ListNodesRequest
-	15, // 71: runwatch.v1.InventoryService.ListWorkloads:input_type -> runwatch.v1.ListWorkloadsRequest
-	19, // 72: runwatch.v1.InventoryService.ListContainers:input_type -> runwatch.v1.ListContainersRequest
-	22, // 73: runwatch.v1.InventoryService.ListImages:input_type -> runwatch.v1.ListImagesRequest
-	24, // 74: runwatch.v1.InventoryService.GetImage:input_type -> runwatch.v1.GetImageRequest
-	27, // 75: runwatch.v1.InventoryService.ListProcesses:input_type -> runwatch.v1.ListProcessesRequest
-	30, // 76: runwatch.v1.InventoryService.ListLoadedFiles:input_type -> runwatch.v1.ListLoadedFilesRequest
-	4,  // 77: runwatch.v1.InventoryService.GetOverview:output_type -> runwatch.v1.GetOverviewResponse
-	9,  // 78: runwatch.v1.InventoryService.ListClusters:output_type -> runwatch.v1.ListClustersResponse
-	13, // 79: runwatch.v1.InventoryService.ListNodes:output_type -> runwatch.v1.ListNodesResponse
-	16, // 80: runwatch.v1.InventoryService.ListWorkloads:output_type -> runwatch.v1.ListWorkloadsResponse
-	20, // 81: runwatch.v1.InventoryService.ListContainers:output_type -> runwatch.v1.ListContainersResponse
-	23, // 82: runwatch.v1.InventoryService.ListImages:output_type -> runwatch.v1.ListImagesResponse
-	25, // 83: runwatch.v1.InventoryService.GetImage:output_type -> runwatch.v1.GetImageResponse
-	28, // 84: runwatch.v1.InventoryService.ListProcesses:output_type -> runwatch.v1.ListProcessesResponse
-	31, // 85: runwatch.v1.InventoryService.ListLoadedFiles:output_type -> runwatch.v1.ListLoadedFilesResponse
-	77, // [77:86] is the sub-list for method output_type
-	68, // [68:77] is the sub-list for method input_type
-	68, // [68:68] is the sub-list for extension type_name
-	68, // [68:68] is the sub-list for extension extendee
-	0,  // [0:68] is the sub-list for field type_name
+	34, // 25: runwatch.v1.Workload.labels:type_name -> runwatch.v1.Workload.LabelsEntry
+	35, // 26: runwatch.v1.Workload.first_seen:type_name -> google.protobuf.Timestamp
+	35, // 27: runwatch.v1.Workload.last_seen:type_name -> google.protobuf.Timestamp
+	35, // 28: runwatch.v1.Workload.gone_at:type_name -> google.protobuf.Timestamp
+	41, // 29: runwatch.v1.Workload.trust:type_name -> runwatch.v1.Trust
+	42, // 30: runwatch.v1.Workload.risks:type_name -> runwatch.v1.Risk
+	1,  // 31: runwatch.v1.ListWorkloadsRequest.filter:type_name -> runwatch.v1.Filter
+	2,  // 32: runwatch.v1.ListWorkloadsRequest.page:type_name -> runwatch.v1.Page
+	14, // 33: runwatch.v1.ListWorkloadsResponse.workloads:type_name -> runwatch.v1.Workload
+	17, // 34: runwatch.v1.Container.workload:type_name -> runwatch.v1.WorkloadRef
+	43, // 35: runwatch.v1.Container.kind:type_name -> runwatch.v1.ContainerKind
+	44, // 36: runwatch.v1.Container.state:type_name -> runwatch.v1.ContainerState
+	35, // 37: runwatch.v1.Container.started_at:type_name -> google.protobuf.Timestamp
+	35, // 38: runwatch.v1.Container.first_seen:type_name -> google.protobuf.Timestamp
+	35, // 39: runwatch.v1.Container.gone_at:type_name -> google.protobuf.Timestamp
+	1,  // 40: runwatch.v1.ListContainersRequest.filter:type_name -> runwatch.v1.Filter
+	2,  // 41: runwatch.v1.ListContainersRequest.page:type_name -> runwatch.v1.Page
+	18, // 42: runwatch.v1.ListContainersResponse.containers:type_name -> runwatch.v1.Container
+	35, // 43: runwatch.v1.Image.first_seen:type_name -> google.protobuf.Timestamp
+	35, // 44: runwatch.v1.Image.last_seen:type_name -> google.protobuf.Timestamp
+	45, // 45: runwatch.v1.Image.enrichment:type_name -> runwatch.v1.ImageEnrichment
+	1,  // 46: runwatch.v1.ListImagesRequest.filter:type_name -> runwatch.v1.Filter
+	2,  // 47: runwatch.v1.ListImagesRequest.page:type_name -> runwatch.v1.Page
+	21, // 48: runwatch.v1.ListImagesResponse.images:type_name -> runwatch.v1.Image
+	0,  // 49: runwatch.v1.GetImageRequest.window:type_name -> runwatch.v1.TimeWindow
+	21, // 50: runwatch.v1.GetImageResponse.image:type_name -> runwatch.v1.Image
+	18, // 51: runwatch.v1.GetImageResponse.containers:type_name -> runwatch.v1.Container
+	14, // 52: runwatch.v1.GetImageResponse.workloads:type_name -> runwatch.v1.Workload
+	26, // 53: runwatch.v1.GetImageResponse.processes:type_name -> runwatch.v1.Process
+	29, // 54: runwatch.v1.GetImageResponse.loaded_files:type_name -> runwatch.v1.LoadedFile
+	46, // 55: runwatch.v1.Process.container:type_name -> runwatch.v1.ContainerRef
+	17, // 56: runwatch.v1.Process.workload:type_name -> runwatch.v1.WorkloadRef
+	35, // 57: runwatch.v1.Process.first_seen:type_name -> google.protobuf.Timestamp
+	35, // 58: runwatch.v1.Process.last_seen:type_name -> google.protobuf.Timestamp
+	1,  // 59: runwatch.v1.ListProcessesRequest.filter:type_name -> runwatch.v1.Filter
+	2,  // 60: runwatch.v1.ListProcessesRequest.page:type_name -> runwatch.v1.Page
+	26, // 61: runwatch.v1.ListProcessesResponse.processes:type_name -> runwatch.v1.Process
+	46, // 62: runwatch.v1.LoadedFile.container:type_name -> runwatch.v1.ContainerRef
+	17, // 63: runwatch.v1.LoadedFile.workload:type_name -> runwatch.v1.WorkloadRef
+	47, // 64: runwatch.v1.LoadedFile.kind:type_name -> runwatch.v1.FileKind
+	35, // 65: runwatch.v1.LoadedFile.first_seen:type_name -> google.protobuf.Timestamp
+	35, // 66: runwatch.v1.LoadedFile.last_seen:type_name -> google.protobuf.Timestamp
+	1,  // 67: runwatch.v1.ListLoadedFilesRequest.filter:type_name -> runwatch.v1.Filter
+	2,  // 68: runwatch.v1.ListLoadedFilesRequest.page:type_name -> runwatch.v1.Page
+	47, // 69: runwatch.v1.ListLoadedFilesRequest.kind:type_name -> runwatch.v1.FileKind
+	29, // 70: runwatch.v1.ListLoadedFilesResponse.loaded_files:type_name -> runwatch.v1.LoadedFile
+	48, // 71: runwatch.v1.ListVulnerabilitiesRequest.filter:type_name -> runwatch.v1.VulnerabilityFilter
+	2,  // 72: runwatch.v1.ListVulnerabilitiesRequest.page:type_name -> runwatch.v1.Page
+	49, // 73: runwatch.v1.ListVulnerabilitiesResponse.vulnerabilities:type_name -> runwatch.v1.Vulnerability
+	50, // 74: runwatch.v1.ListVulnerabilitiesResponse.funnel:type_name -> runwatch.v1.Funnel
+	51, // 75: runwatch.v1.ListVulnerabilitiesResponse.sources:type_name -> runwatch.v1.VulnerabilitySource
+	3,  // 76: runwatch.v1.InventoryService.GetOverview:input_type -> runwatch.v1.GetOverviewRequest
+	8,  // 77: runwatch.v1.InventoryService.ListClusters:input_type -> runwatch.v1.ListClustersRequest
+	12, // 78: runwatch.v1.InventoryService.ListNodes:input_type -> runwatch.v1.ListNodesRequest
+	15, // 79: runwatch.v1.InventoryService.ListWorkloads:input_type -> runwatch.v1.ListWorkloadsRequest
+	19, // 80: runwatch.v1.InventoryService.ListContainers:input_type -> runwatch.v1.ListContainersRequest
+	22, // 81: runwatch.v1.InventoryService.ListImages:input_type -> runwatch.v1.ListImagesRequest
+	24, // 82: runwatch.v1.InventoryService.GetImage:input_type -> runwatch.v1.GetImageRequest
+	27, // 83: runwatch.v1.InventoryService.ListProcesses:input_type -> runwatch.v1.ListProcessesRequest
+	30, // 84: runwatch.v1.InventoryService.ListLoadedFiles:input_type -> runwatch.v1.ListLoadedFilesRequest
+	32, // 85: runwatch.v1.InventoryService.ListVulnerabilities:input_type -> runwatch.v1.ListVulnerabilitiesRequest
+	52, // 86: runwatch.v1.InventoryService.GetImageRisk:input_type -> runwatch.v1.GetImageRiskRequest
+	53, // 87: runwatch.v1.InventoryService.GetWorkloadRisk:input_type -> runwatch.v1.GetWorkloadRiskRequest
+	54, // 88: runwatch.v1.InventoryService.ExportSBOM:input_type -> runwatch.v1.ExportSBOMRequest
+	55, // 89: runwatch.v1.InventoryService.ExportVEX:input_type -> runwatch.v1.ExportVEXRequest
+	56, // 90: runwatch.v1.InventoryService.ListVulnerabilitySources:input_type -> runwatch.v1.ListVulnerabilitySourcesRequest
+	4,  // 91: runwatch.v1.InventoryService.GetOverview:output_type -> runwatch.v1.GetOverviewResponse
+	9,  // 92: runwatch.v1.InventoryService.ListClusters:output_type -> runwatch.v1.ListClustersResponse
+	13, // 93: runwatch.v1.InventoryService.ListNodes:output_type -> runwatch.v1.ListNodesResponse
+	16, // 94: runwatch.v1.InventoryService.ListWorkloads:output_type -> runwatch.v1.ListWorkloadsResponse
+	20, // 95: runwatch.v1.InventoryService.ListContainers:output_type -> runwatch.v1.ListContainersResponse
+	23, // 96: runwatch.v1.InventoryService.ListImages:output_type -> runwatch.v1.ListImagesResponse
+	25, // 97: runwatch.v1.InventoryService.GetImage:output_type -> runwatch.v1.GetImageResponse
+	28, // 98: runwatch.v1.InventoryService.ListProcesses:output_type -> runwatch.v1.ListProcessesResponse
+	31, // 99: runwatch.v1.InventoryService.ListLoadedFiles:output_type -> runwatch.v1.ListLoadedFilesResponse
+	33, // 100: runwatch.v1.InventoryService.ListVulnerabilities:output_type -> runwatch.v1.ListVulnerabilitiesResponse
+	57, // 101: runwatch.v1.InventoryService.GetImageRisk:output_type -> runwatch.v1.GetImageRiskResponse
+	58, // 102: runwatch.v1.InventoryService.GetWorkloadRisk:output_type -> runwatch.v1.GetWorkloadRiskResponse
+	59, // 103: runwatch.v1.InventoryService.ExportSBOM:output_type -> runwatch.v1.ExportSBOMResponse
+	60, // 104: runwatch.v1.InventoryService.ExportVEX:output_type -> runwatch.v1.ExportVEXResponse
+	61, // 105: runwatch.v1.InventoryService.ListVulnerabilitySources:output_type -> runwatch.v1.ListVulnerabilitySourcesResponse
+	91, // [91:106] is the sub-list for method output_type
+	76, // [76:91] is the sub-list for method input_type
+	76, // [76:76] is the sub-list for extension type_name
+	76, // [76:76] is the sub-list for extension extendee
+	0,  // [0:76] is the sub-list for field type_name
 }
 
 func init() { file_runwatch_v1_inventory_proto_init() }
@@ -3282,6 +3500,7 @@ func file_runwatch_v1_inventory_proto_init() {
 	if File_runwatch_v1_inventory_proto != nil {
 		return
 	}
+	file_runwatch_v1_enrichment_proto_init()
 	file_runwatch_v1_inventory_types_proto_init()
 	file_runwatch_v1_runtime_types_proto_init()
 	type x struct{}
@@ -3290,7 +3509,7 @@ func file_runwatch_v1_inventory_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_runwatch_v1_inventory_proto_rawDesc), len(file_runwatch_v1_inventory_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   32,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

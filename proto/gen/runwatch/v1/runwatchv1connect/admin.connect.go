@@ -67,6 +67,23 @@ const (
 	AdminServiceApplyLicenseProcedure = "/runwatch.v1.AdminService/ApplyLicense"
 	// AdminServiceGetLicenseProcedure is the fully-qualified name of the AdminService's GetLicense RPC.
 	AdminServiceGetLicenseProcedure = "/runwatch.v1.AdminService/GetLicense"
+	// AdminServicePutIntegrationProcedure is the fully-qualified name of the AdminService's
+	// PutIntegration RPC.
+	AdminServicePutIntegrationProcedure = "/runwatch.v1.AdminService/PutIntegration"
+	// AdminServiceListIntegrationsProcedure is the fully-qualified name of the AdminService's
+	// ListIntegrations RPC.
+	AdminServiceListIntegrationsProcedure = "/runwatch.v1.AdminService/ListIntegrations"
+	// AdminServiceDeleteIntegrationProcedure is the fully-qualified name of the AdminService's
+	// DeleteIntegration RPC.
+	AdminServiceDeleteIntegrationProcedure = "/runwatch.v1.AdminService/DeleteIntegration"
+	// AdminServicePutWebhookProcedure is the fully-qualified name of the AdminService's PutWebhook RPC.
+	AdminServicePutWebhookProcedure = "/runwatch.v1.AdminService/PutWebhook"
+	// AdminServiceListWebhooksProcedure is the fully-qualified name of the AdminService's ListWebhooks
+	// RPC.
+	AdminServiceListWebhooksProcedure = "/runwatch.v1.AdminService/ListWebhooks"
+	// AdminServiceDeleteWebhookProcedure is the fully-qualified name of the AdminService's
+	// DeleteWebhook RPC.
+	AdminServiceDeleteWebhookProcedure = "/runwatch.v1.AdminService/DeleteWebhook"
 )
 
 // AdminServiceClient is a client for the runwatch.v1.AdminService service.
@@ -99,6 +116,14 @@ type AdminServiceClient interface {
 	// GetLicense shows the licence, the nodes in operation and which are
 	// restricted. Viewers may read it.
 	GetLicense(context.Context, *connect.Request[v1.GetLicenseRequest]) (*connect.Response[v1.GetLicenseResponse], error)
+	// PutIntegration creates or replaces an integration by name.
+	PutIntegration(context.Context, *connect.Request[v1.PutIntegrationRequest]) (*connect.Response[v1.PutIntegrationResponse], error)
+	ListIntegrations(context.Context, *connect.Request[v1.ListIntegrationsRequest]) (*connect.Response[v1.ListIntegrationsResponse], error)
+	DeleteIntegration(context.Context, *connect.Request[v1.DeleteIntegrationRequest]) (*connect.Response[v1.DeleteIntegrationResponse], error)
+	// PutWebhook creates or replaces a webhook by name.
+	PutWebhook(context.Context, *connect.Request[v1.PutWebhookRequest]) (*connect.Response[v1.PutWebhookResponse], error)
+	ListWebhooks(context.Context, *connect.Request[v1.ListWebhooksRequest]) (*connect.Response[v1.ListWebhooksResponse], error)
+	DeleteWebhook(context.Context, *connect.Request[v1.DeleteWebhookRequest]) (*connect.Response[v1.DeleteWebhookResponse], error)
 }
 
 // NewAdminServiceClient constructs a client for the runwatch.v1.AdminService service. By default,
@@ -197,6 +222,48 @@ func NewAdminServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		putIntegration: connect.NewClient[v1.PutIntegrationRequest, v1.PutIntegrationResponse](
+			httpClient,
+			baseURL+AdminServicePutIntegrationProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("PutIntegration")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		listIntegrations: connect.NewClient[v1.ListIntegrationsRequest, v1.ListIntegrationsResponse](
+			httpClient,
+			baseURL+AdminServiceListIntegrationsProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("ListIntegrations")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		deleteIntegration: connect.NewClient[v1.DeleteIntegrationRequest, v1.DeleteIntegrationResponse](
+			httpClient,
+			baseURL+AdminServiceDeleteIntegrationProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("DeleteIntegration")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		putWebhook: connect.NewClient[v1.PutWebhookRequest, v1.PutWebhookResponse](
+			httpClient,
+			baseURL+AdminServicePutWebhookProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("PutWebhook")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		listWebhooks: connect.NewClient[v1.ListWebhooksRequest, v1.ListWebhooksResponse](
+			httpClient,
+			baseURL+AdminServiceListWebhooksProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("ListWebhooks")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		deleteWebhook: connect.NewClient[v1.DeleteWebhookRequest, v1.DeleteWebhookResponse](
+			httpClient,
+			baseURL+AdminServiceDeleteWebhookProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("DeleteWebhook")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -215,6 +282,12 @@ type adminServiceClient struct {
 	listAuditEvents         *connect.Client[v1.ListAuditEventsRequest, v1.ListAuditEventsResponse]
 	applyLicense            *connect.Client[v1.ApplyLicenseRequest, v1.ApplyLicenseResponse]
 	getLicense              *connect.Client[v1.GetLicenseRequest, v1.GetLicenseResponse]
+	putIntegration          *connect.Client[v1.PutIntegrationRequest, v1.PutIntegrationResponse]
+	listIntegrations        *connect.Client[v1.ListIntegrationsRequest, v1.ListIntegrationsResponse]
+	deleteIntegration       *connect.Client[v1.DeleteIntegrationRequest, v1.DeleteIntegrationResponse]
+	putWebhook              *connect.Client[v1.PutWebhookRequest, v1.PutWebhookResponse]
+	listWebhooks            *connect.Client[v1.ListWebhooksRequest, v1.ListWebhooksResponse]
+	deleteWebhook           *connect.Client[v1.DeleteWebhookRequest, v1.DeleteWebhookResponse]
 }
 
 // CreateRegistrationToken calls runwatch.v1.AdminService.CreateRegistrationToken.
@@ -282,6 +355,36 @@ func (c *adminServiceClient) GetLicense(ctx context.Context, req *connect.Reques
 	return c.getLicense.CallUnary(ctx, req)
 }
 
+// PutIntegration calls runwatch.v1.AdminService.PutIntegration.
+func (c *adminServiceClient) PutIntegration(ctx context.Context, req *connect.Request[v1.PutIntegrationRequest]) (*connect.Response[v1.PutIntegrationResponse], error) {
+	return c.putIntegration.CallUnary(ctx, req)
+}
+
+// ListIntegrations calls runwatch.v1.AdminService.ListIntegrations.
+func (c *adminServiceClient) ListIntegrations(ctx context.Context, req *connect.Request[v1.ListIntegrationsRequest]) (*connect.Response[v1.ListIntegrationsResponse], error) {
+	return c.listIntegrations.CallUnary(ctx, req)
+}
+
+// DeleteIntegration calls runwatch.v1.AdminService.DeleteIntegration.
+func (c *adminServiceClient) DeleteIntegration(ctx context.Context, req *connect.Request[v1.DeleteIntegrationRequest]) (*connect.Response[v1.DeleteIntegrationResponse], error) {
+	return c.deleteIntegration.CallUnary(ctx, req)
+}
+
+// PutWebhook calls runwatch.v1.AdminService.PutWebhook.
+func (c *adminServiceClient) PutWebhook(ctx context.Context, req *connect.Request[v1.PutWebhookRequest]) (*connect.Response[v1.PutWebhookResponse], error) {
+	return c.putWebhook.CallUnary(ctx, req)
+}
+
+// ListWebhooks calls runwatch.v1.AdminService.ListWebhooks.
+func (c *adminServiceClient) ListWebhooks(ctx context.Context, req *connect.Request[v1.ListWebhooksRequest]) (*connect.Response[v1.ListWebhooksResponse], error) {
+	return c.listWebhooks.CallUnary(ctx, req)
+}
+
+// DeleteWebhook calls runwatch.v1.AdminService.DeleteWebhook.
+func (c *adminServiceClient) DeleteWebhook(ctx context.Context, req *connect.Request[v1.DeleteWebhookRequest]) (*connect.Response[v1.DeleteWebhookResponse], error) {
+	return c.deleteWebhook.CallUnary(ctx, req)
+}
+
 // AdminServiceHandler is an implementation of the runwatch.v1.AdminService service.
 type AdminServiceHandler interface {
 	// CreateRegistrationToken makes a token that lets a cluster's agents report.
@@ -312,6 +415,14 @@ type AdminServiceHandler interface {
 	// GetLicense shows the licence, the nodes in operation and which are
 	// restricted. Viewers may read it.
 	GetLicense(context.Context, *connect.Request[v1.GetLicenseRequest]) (*connect.Response[v1.GetLicenseResponse], error)
+	// PutIntegration creates or replaces an integration by name.
+	PutIntegration(context.Context, *connect.Request[v1.PutIntegrationRequest]) (*connect.Response[v1.PutIntegrationResponse], error)
+	ListIntegrations(context.Context, *connect.Request[v1.ListIntegrationsRequest]) (*connect.Response[v1.ListIntegrationsResponse], error)
+	DeleteIntegration(context.Context, *connect.Request[v1.DeleteIntegrationRequest]) (*connect.Response[v1.DeleteIntegrationResponse], error)
+	// PutWebhook creates or replaces a webhook by name.
+	PutWebhook(context.Context, *connect.Request[v1.PutWebhookRequest]) (*connect.Response[v1.PutWebhookResponse], error)
+	ListWebhooks(context.Context, *connect.Request[v1.ListWebhooksRequest]) (*connect.Response[v1.ListWebhooksResponse], error)
+	DeleteWebhook(context.Context, *connect.Request[v1.DeleteWebhookRequest]) (*connect.Response[v1.DeleteWebhookResponse], error)
 }
 
 // NewAdminServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -406,6 +517,48 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	adminServicePutIntegrationHandler := connect.NewUnaryHandler(
+		AdminServicePutIntegrationProcedure,
+		svc.PutIntegration,
+		connect.WithSchema(adminServiceMethods.ByName("PutIntegration")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceListIntegrationsHandler := connect.NewUnaryHandler(
+		AdminServiceListIntegrationsProcedure,
+		svc.ListIntegrations,
+		connect.WithSchema(adminServiceMethods.ByName("ListIntegrations")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceDeleteIntegrationHandler := connect.NewUnaryHandler(
+		AdminServiceDeleteIntegrationProcedure,
+		svc.DeleteIntegration,
+		connect.WithSchema(adminServiceMethods.ByName("DeleteIntegration")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServicePutWebhookHandler := connect.NewUnaryHandler(
+		AdminServicePutWebhookProcedure,
+		svc.PutWebhook,
+		connect.WithSchema(adminServiceMethods.ByName("PutWebhook")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceListWebhooksHandler := connect.NewUnaryHandler(
+		AdminServiceListWebhooksProcedure,
+		svc.ListWebhooks,
+		connect.WithSchema(adminServiceMethods.ByName("ListWebhooks")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceDeleteWebhookHandler := connect.NewUnaryHandler(
+		AdminServiceDeleteWebhookProcedure,
+		svc.DeleteWebhook,
+		connect.WithSchema(adminServiceMethods.ByName("DeleteWebhook")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/runwatch.v1.AdminService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case AdminServiceCreateRegistrationTokenProcedure:
@@ -434,6 +587,18 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 			adminServiceApplyLicenseHandler.ServeHTTP(w, r)
 		case AdminServiceGetLicenseProcedure:
 			adminServiceGetLicenseHandler.ServeHTTP(w, r)
+		case AdminServicePutIntegrationProcedure:
+			adminServicePutIntegrationHandler.ServeHTTP(w, r)
+		case AdminServiceListIntegrationsProcedure:
+			adminServiceListIntegrationsHandler.ServeHTTP(w, r)
+		case AdminServiceDeleteIntegrationProcedure:
+			adminServiceDeleteIntegrationHandler.ServeHTTP(w, r)
+		case AdminServicePutWebhookProcedure:
+			adminServicePutWebhookHandler.ServeHTTP(w, r)
+		case AdminServiceListWebhooksProcedure:
+			adminServiceListWebhooksHandler.ServeHTTP(w, r)
+		case AdminServiceDeleteWebhookProcedure:
+			adminServiceDeleteWebhookHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -493,4 +658,28 @@ func (UnimplementedAdminServiceHandler) ApplyLicense(context.Context, *connect.R
 
 func (UnimplementedAdminServiceHandler) GetLicense(context.Context, *connect.Request[v1.GetLicenseRequest]) (*connect.Response[v1.GetLicenseResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.AdminService.GetLicense is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) PutIntegration(context.Context, *connect.Request[v1.PutIntegrationRequest]) (*connect.Response[v1.PutIntegrationResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.AdminService.PutIntegration is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) ListIntegrations(context.Context, *connect.Request[v1.ListIntegrationsRequest]) (*connect.Response[v1.ListIntegrationsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.AdminService.ListIntegrations is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) DeleteIntegration(context.Context, *connect.Request[v1.DeleteIntegrationRequest]) (*connect.Response[v1.DeleteIntegrationResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.AdminService.DeleteIntegration is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) PutWebhook(context.Context, *connect.Request[v1.PutWebhookRequest]) (*connect.Response[v1.PutWebhookResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.AdminService.PutWebhook is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) ListWebhooks(context.Context, *connect.Request[v1.ListWebhooksRequest]) (*connect.Response[v1.ListWebhooksResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.AdminService.ListWebhooks is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) DeleteWebhook(context.Context, *connect.Request[v1.DeleteWebhookRequest]) (*connect.Response[v1.DeleteWebhookResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.AdminService.DeleteWebhook is not implemented"))
 }

@@ -60,6 +60,24 @@ const (
 	// InventoryServiceListLoadedFilesProcedure is the fully-qualified name of the InventoryService's
 	// ListLoadedFiles RPC.
 	InventoryServiceListLoadedFilesProcedure = "/runwatch.v1.InventoryService/ListLoadedFiles"
+	// InventoryServiceListVulnerabilitiesProcedure is the fully-qualified name of the
+	// InventoryService's ListVulnerabilities RPC.
+	InventoryServiceListVulnerabilitiesProcedure = "/runwatch.v1.InventoryService/ListVulnerabilities"
+	// InventoryServiceGetImageRiskProcedure is the fully-qualified name of the InventoryService's
+	// GetImageRisk RPC.
+	InventoryServiceGetImageRiskProcedure = "/runwatch.v1.InventoryService/GetImageRisk"
+	// InventoryServiceGetWorkloadRiskProcedure is the fully-qualified name of the InventoryService's
+	// GetWorkloadRisk RPC.
+	InventoryServiceGetWorkloadRiskProcedure = "/runwatch.v1.InventoryService/GetWorkloadRisk"
+	// InventoryServiceExportSBOMProcedure is the fully-qualified name of the InventoryService's
+	// ExportSBOM RPC.
+	InventoryServiceExportSBOMProcedure = "/runwatch.v1.InventoryService/ExportSBOM"
+	// InventoryServiceExportVEXProcedure is the fully-qualified name of the InventoryService's
+	// ExportVEX RPC.
+	InventoryServiceExportVEXProcedure = "/runwatch.v1.InventoryService/ExportVEX"
+	// InventoryServiceListVulnerabilitySourcesProcedure is the fully-qualified name of the
+	// InventoryService's ListVulnerabilitySources RPC.
+	InventoryServiceListVulnerabilitySourcesProcedure = "/runwatch.v1.InventoryService/ListVulnerabilitySources"
 )
 
 // InventoryServiceClient is a client for the runwatch.v1.InventoryService service.
@@ -75,6 +93,20 @@ type InventoryServiceClient interface {
 	GetImage(context.Context, *connect.Request[v1.GetImageRequest]) (*connect.Response[v1.GetImageResponse], error)
 	ListProcesses(context.Context, *connect.Request[v1.ListProcessesRequest]) (*connect.Response[v1.ListProcessesResponse], error)
 	ListLoadedFiles(context.Context, *connect.Request[v1.ListLoadedFilesRequest]) (*connect.Response[v1.ListLoadedFilesResponse], error)
+	// ListVulnerabilities lists the vulnerabilities of running images, most
+	// severe first, with applicability and the funnel of the scope.
+	ListVulnerabilities(context.Context, *connect.Request[v1.ListVulnerabilitiesRequest]) (*connect.Response[v1.ListVulnerabilitiesResponse], error)
+	// GetImageRisk answers with an image's trust, registry location,
+	// integrity evidence, risks and funnel.
+	GetImageRisk(context.Context, *connect.Request[v1.GetImageRiskRequest]) (*connect.Response[v1.GetImageRiskResponse], error)
+	GetWorkloadRisk(context.Context, *connect.Request[v1.GetWorkloadRiskRequest]) (*connect.Response[v1.GetWorkloadRiskResponse], error)
+	// ExportSBOM is a CycloneDX SBOM of what an image or workload loaded.
+	ExportSBOM(context.Context, *connect.Request[v1.ExportSBOMRequest]) (*connect.Response[v1.ExportSBOMResponse], error)
+	// ExportVEX is an OpenVEX document: affected when a vulnerability's
+	// code was loaded, not_affected (vulnerable_code_not_in_execute_path)
+	// when runtime was observed and it never was.
+	ExportVEX(context.Context, *connect.Request[v1.ExportVEXRequest]) (*connect.Response[v1.ExportVEXResponse], error)
+	ListVulnerabilitySources(context.Context, *connect.Request[v1.ListVulnerabilitySourcesRequest]) (*connect.Response[v1.ListVulnerabilitySourcesResponse], error)
 }
 
 // NewInventoryServiceClient constructs a client for the runwatch.v1.InventoryService service. By
@@ -151,20 +183,68 @@ func NewInventoryServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		listVulnerabilities: connect.NewClient[v1.ListVulnerabilitiesRequest, v1.ListVulnerabilitiesResponse](
+			httpClient,
+			baseURL+InventoryServiceListVulnerabilitiesProcedure,
+			connect.WithSchema(inventoryServiceMethods.ByName("ListVulnerabilities")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		getImageRisk: connect.NewClient[v1.GetImageRiskRequest, v1.GetImageRiskResponse](
+			httpClient,
+			baseURL+InventoryServiceGetImageRiskProcedure,
+			connect.WithSchema(inventoryServiceMethods.ByName("GetImageRisk")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		getWorkloadRisk: connect.NewClient[v1.GetWorkloadRiskRequest, v1.GetWorkloadRiskResponse](
+			httpClient,
+			baseURL+InventoryServiceGetWorkloadRiskProcedure,
+			connect.WithSchema(inventoryServiceMethods.ByName("GetWorkloadRisk")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		exportSBOM: connect.NewClient[v1.ExportSBOMRequest, v1.ExportSBOMResponse](
+			httpClient,
+			baseURL+InventoryServiceExportSBOMProcedure,
+			connect.WithSchema(inventoryServiceMethods.ByName("ExportSBOM")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		exportVEX: connect.NewClient[v1.ExportVEXRequest, v1.ExportVEXResponse](
+			httpClient,
+			baseURL+InventoryServiceExportVEXProcedure,
+			connect.WithSchema(inventoryServiceMethods.ByName("ExportVEX")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		listVulnerabilitySources: connect.NewClient[v1.ListVulnerabilitySourcesRequest, v1.ListVulnerabilitySourcesResponse](
+			httpClient,
+			baseURL+InventoryServiceListVulnerabilitySourcesProcedure,
+			connect.WithSchema(inventoryServiceMethods.ByName("ListVulnerabilitySources")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // inventoryServiceClient implements InventoryServiceClient.
 type inventoryServiceClient struct {
-	getOverview     *connect.Client[v1.GetOverviewRequest, v1.GetOverviewResponse]
-	listClusters    *connect.Client[v1.ListClustersRequest, v1.ListClustersResponse]
-	listNodes       *connect.Client[v1.ListNodesRequest, v1.ListNodesResponse]
-	listWorkloads   *connect.Client[v1.ListWorkloadsRequest, v1.ListWorkloadsResponse]
-	listContainers  *connect.Client[v1.ListContainersRequest, v1.ListContainersResponse]
-	listImages      *connect.Client[v1.ListImagesRequest, v1.ListImagesResponse]
-	getImage        *connect.Client[v1.GetImageRequest, v1.GetImageResponse]
-	listProcesses   *connect.Client[v1.ListProcessesRequest, v1.ListProcessesResponse]
-	listLoadedFiles *connect.Client[v1.ListLoadedFilesRequest, v1.ListLoadedFilesResponse]
+	getOverview              *connect.Client[v1.GetOverviewRequest, v1.GetOverviewResponse]
+	listClusters             *connect.Client[v1.ListClustersRequest, v1.ListClustersResponse]
+	listNodes                *connect.Client[v1.ListNodesRequest, v1.ListNodesResponse]
+	listWorkloads            *connect.Client[v1.ListWorkloadsRequest, v1.ListWorkloadsResponse]
+	listContainers           *connect.Client[v1.ListContainersRequest, v1.ListContainersResponse]
+	listImages               *connect.Client[v1.ListImagesRequest, v1.ListImagesResponse]
+	getImage                 *connect.Client[v1.GetImageRequest, v1.GetImageResponse]
+	listProcesses            *connect.Client[v1.ListProcessesRequest, v1.ListProcessesResponse]
+	listLoadedFiles          *connect.Client[v1.ListLoadedFilesRequest, v1.ListLoadedFilesResponse]
+	listVulnerabilities      *connect.Client[v1.ListVulnerabilitiesRequest, v1.ListVulnerabilitiesResponse]
+	getImageRisk             *connect.Client[v1.GetImageRiskRequest, v1.GetImageRiskResponse]
+	getWorkloadRisk          *connect.Client[v1.GetWorkloadRiskRequest, v1.GetWorkloadRiskResponse]
+	exportSBOM               *connect.Client[v1.ExportSBOMRequest, v1.ExportSBOMResponse]
+	exportVEX                *connect.Client[v1.ExportVEXRequest, v1.ExportVEXResponse]
+	listVulnerabilitySources *connect.Client[v1.ListVulnerabilitySourcesRequest, v1.ListVulnerabilitySourcesResponse]
 }
 
 // GetOverview calls runwatch.v1.InventoryService.GetOverview.
@@ -212,6 +292,36 @@ func (c *inventoryServiceClient) ListLoadedFiles(ctx context.Context, req *conne
 	return c.listLoadedFiles.CallUnary(ctx, req)
 }
 
+// ListVulnerabilities calls runwatch.v1.InventoryService.ListVulnerabilities.
+func (c *inventoryServiceClient) ListVulnerabilities(ctx context.Context, req *connect.Request[v1.ListVulnerabilitiesRequest]) (*connect.Response[v1.ListVulnerabilitiesResponse], error) {
+	return c.listVulnerabilities.CallUnary(ctx, req)
+}
+
+// GetImageRisk calls runwatch.v1.InventoryService.GetImageRisk.
+func (c *inventoryServiceClient) GetImageRisk(ctx context.Context, req *connect.Request[v1.GetImageRiskRequest]) (*connect.Response[v1.GetImageRiskResponse], error) {
+	return c.getImageRisk.CallUnary(ctx, req)
+}
+
+// GetWorkloadRisk calls runwatch.v1.InventoryService.GetWorkloadRisk.
+func (c *inventoryServiceClient) GetWorkloadRisk(ctx context.Context, req *connect.Request[v1.GetWorkloadRiskRequest]) (*connect.Response[v1.GetWorkloadRiskResponse], error) {
+	return c.getWorkloadRisk.CallUnary(ctx, req)
+}
+
+// ExportSBOM calls runwatch.v1.InventoryService.ExportSBOM.
+func (c *inventoryServiceClient) ExportSBOM(ctx context.Context, req *connect.Request[v1.ExportSBOMRequest]) (*connect.Response[v1.ExportSBOMResponse], error) {
+	return c.exportSBOM.CallUnary(ctx, req)
+}
+
+// ExportVEX calls runwatch.v1.InventoryService.ExportVEX.
+func (c *inventoryServiceClient) ExportVEX(ctx context.Context, req *connect.Request[v1.ExportVEXRequest]) (*connect.Response[v1.ExportVEXResponse], error) {
+	return c.exportVEX.CallUnary(ctx, req)
+}
+
+// ListVulnerabilitySources calls runwatch.v1.InventoryService.ListVulnerabilitySources.
+func (c *inventoryServiceClient) ListVulnerabilitySources(ctx context.Context, req *connect.Request[v1.ListVulnerabilitySourcesRequest]) (*connect.Response[v1.ListVulnerabilitySourcesResponse], error) {
+	return c.listVulnerabilitySources.CallUnary(ctx, req)
+}
+
 // InventoryServiceHandler is an implementation of the runwatch.v1.InventoryService service.
 type InventoryServiceHandler interface {
 	GetOverview(context.Context, *connect.Request[v1.GetOverviewRequest]) (*connect.Response[v1.GetOverviewResponse], error)
@@ -225,6 +335,20 @@ type InventoryServiceHandler interface {
 	GetImage(context.Context, *connect.Request[v1.GetImageRequest]) (*connect.Response[v1.GetImageResponse], error)
 	ListProcesses(context.Context, *connect.Request[v1.ListProcessesRequest]) (*connect.Response[v1.ListProcessesResponse], error)
 	ListLoadedFiles(context.Context, *connect.Request[v1.ListLoadedFilesRequest]) (*connect.Response[v1.ListLoadedFilesResponse], error)
+	// ListVulnerabilities lists the vulnerabilities of running images, most
+	// severe first, with applicability and the funnel of the scope.
+	ListVulnerabilities(context.Context, *connect.Request[v1.ListVulnerabilitiesRequest]) (*connect.Response[v1.ListVulnerabilitiesResponse], error)
+	// GetImageRisk answers with an image's trust, registry location,
+	// integrity evidence, risks and funnel.
+	GetImageRisk(context.Context, *connect.Request[v1.GetImageRiskRequest]) (*connect.Response[v1.GetImageRiskResponse], error)
+	GetWorkloadRisk(context.Context, *connect.Request[v1.GetWorkloadRiskRequest]) (*connect.Response[v1.GetWorkloadRiskResponse], error)
+	// ExportSBOM is a CycloneDX SBOM of what an image or workload loaded.
+	ExportSBOM(context.Context, *connect.Request[v1.ExportSBOMRequest]) (*connect.Response[v1.ExportSBOMResponse], error)
+	// ExportVEX is an OpenVEX document: affected when a vulnerability's
+	// code was loaded, not_affected (vulnerable_code_not_in_execute_path)
+	// when runtime was observed and it never was.
+	ExportVEX(context.Context, *connect.Request[v1.ExportVEXRequest]) (*connect.Response[v1.ExportVEXResponse], error)
+	ListVulnerabilitySources(context.Context, *connect.Request[v1.ListVulnerabilitySourcesRequest]) (*connect.Response[v1.ListVulnerabilitySourcesResponse], error)
 }
 
 // NewInventoryServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -297,6 +421,48 @@ func NewInventoryServiceHandler(svc InventoryServiceHandler, opts ...connect.Han
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	inventoryServiceListVulnerabilitiesHandler := connect.NewUnaryHandler(
+		InventoryServiceListVulnerabilitiesProcedure,
+		svc.ListVulnerabilities,
+		connect.WithSchema(inventoryServiceMethods.ByName("ListVulnerabilities")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	inventoryServiceGetImageRiskHandler := connect.NewUnaryHandler(
+		InventoryServiceGetImageRiskProcedure,
+		svc.GetImageRisk,
+		connect.WithSchema(inventoryServiceMethods.ByName("GetImageRisk")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	inventoryServiceGetWorkloadRiskHandler := connect.NewUnaryHandler(
+		InventoryServiceGetWorkloadRiskProcedure,
+		svc.GetWorkloadRisk,
+		connect.WithSchema(inventoryServiceMethods.ByName("GetWorkloadRisk")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	inventoryServiceExportSBOMHandler := connect.NewUnaryHandler(
+		InventoryServiceExportSBOMProcedure,
+		svc.ExportSBOM,
+		connect.WithSchema(inventoryServiceMethods.ByName("ExportSBOM")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	inventoryServiceExportVEXHandler := connect.NewUnaryHandler(
+		InventoryServiceExportVEXProcedure,
+		svc.ExportVEX,
+		connect.WithSchema(inventoryServiceMethods.ByName("ExportVEX")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	inventoryServiceListVulnerabilitySourcesHandler := connect.NewUnaryHandler(
+		InventoryServiceListVulnerabilitySourcesProcedure,
+		svc.ListVulnerabilitySources,
+		connect.WithSchema(inventoryServiceMethods.ByName("ListVulnerabilitySources")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/runwatch.v1.InventoryService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case InventoryServiceGetOverviewProcedure:
@@ -317,6 +483,18 @@ func NewInventoryServiceHandler(svc InventoryServiceHandler, opts ...connect.Han
 			inventoryServiceListProcessesHandler.ServeHTTP(w, r)
 		case InventoryServiceListLoadedFilesProcedure:
 			inventoryServiceListLoadedFilesHandler.ServeHTTP(w, r)
+		case InventoryServiceListVulnerabilitiesProcedure:
+			inventoryServiceListVulnerabilitiesHandler.ServeHTTP(w, r)
+		case InventoryServiceGetImageRiskProcedure:
+			inventoryServiceGetImageRiskHandler.ServeHTTP(w, r)
+		case InventoryServiceGetWorkloadRiskProcedure:
+			inventoryServiceGetWorkloadRiskHandler.ServeHTTP(w, r)
+		case InventoryServiceExportSBOMProcedure:
+			inventoryServiceExportSBOMHandler.ServeHTTP(w, r)
+		case InventoryServiceExportVEXProcedure:
+			inventoryServiceExportVEXHandler.ServeHTTP(w, r)
+		case InventoryServiceListVulnerabilitySourcesProcedure:
+			inventoryServiceListVulnerabilitySourcesHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -360,4 +538,28 @@ func (UnimplementedInventoryServiceHandler) ListProcesses(context.Context, *conn
 
 func (UnimplementedInventoryServiceHandler) ListLoadedFiles(context.Context, *connect.Request[v1.ListLoadedFilesRequest]) (*connect.Response[v1.ListLoadedFilesResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.InventoryService.ListLoadedFiles is not implemented"))
+}
+
+func (UnimplementedInventoryServiceHandler) ListVulnerabilities(context.Context, *connect.Request[v1.ListVulnerabilitiesRequest]) (*connect.Response[v1.ListVulnerabilitiesResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.InventoryService.ListVulnerabilities is not implemented"))
+}
+
+func (UnimplementedInventoryServiceHandler) GetImageRisk(context.Context, *connect.Request[v1.GetImageRiskRequest]) (*connect.Response[v1.GetImageRiskResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.InventoryService.GetImageRisk is not implemented"))
+}
+
+func (UnimplementedInventoryServiceHandler) GetWorkloadRisk(context.Context, *connect.Request[v1.GetWorkloadRiskRequest]) (*connect.Response[v1.GetWorkloadRiskResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.InventoryService.GetWorkloadRisk is not implemented"))
+}
+
+func (UnimplementedInventoryServiceHandler) ExportSBOM(context.Context, *connect.Request[v1.ExportSBOMRequest]) (*connect.Response[v1.ExportSBOMResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.InventoryService.ExportSBOM is not implemented"))
+}
+
+func (UnimplementedInventoryServiceHandler) ExportVEX(context.Context, *connect.Request[v1.ExportVEXRequest]) (*connect.Response[v1.ExportVEXResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.InventoryService.ExportVEX is not implemented"))
+}
+
+func (UnimplementedInventoryServiceHandler) ListVulnerabilitySources(context.Context, *connect.Request[v1.ListVulnerabilitySourcesRequest]) (*connect.Response[v1.ListVulnerabilitySourcesResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("runwatch.v1.InventoryService.ListVulnerabilitySources is not implemented"))
 }
