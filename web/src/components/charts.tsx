@@ -44,13 +44,13 @@ export interface FunnelStep {
 export function Funnel({ title, steps }: { title: string; steps: FunnelStep[] }) {
   const max = Math.max(1, ...steps.map((s) => s.value));
   return (
-    <figure class="funnel" aria-label={title}>
-      <ol>
+    <figure class="funnel" role="img" aria-label={title}>
+      <ol aria-hidden="true">
         {steps.map((s) => (
           <li key={s.label}>
             <span class="funnel-label">{s.label}</span>
             <span class="funnel-bar" style={{ width: `${s.value > 0 ? Math.max(1, (100 * s.value) / max) : 0}%` }} aria-hidden="true" />
-            <strong class="funnel-value">{s.value}</strong>
+            <strong class="funnel-value">{s.value.toLocaleString("en")}</strong>
           </li>
         ))}
       </ol>

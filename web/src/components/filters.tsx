@@ -20,7 +20,9 @@ export function FilterBar({
   defaultWindow,
   windowHint,
   extra,
+  label = "Filters",
 }: {
+  label?: string;
   loc: Location;
   fields: FieldSpec[];
   defaultWindow?: string;
@@ -55,7 +57,7 @@ export function FilterBar({
   };
   const active = fields.some((f) => loc.params.get(f.key));
   return (
-    <form class="filters" ref={form} onSubmit={apply} role="search" aria-label="Filters">
+    <form class="filters" ref={form} onSubmit={apply} role="search" aria-label={label}>
       {fields.map((f) => (
         <label key={f.key} class={f.wide ? "field wide" : "field"}>
           <span class="field-label">{f.label}</span>

@@ -4,7 +4,8 @@ import { useApi } from "../api";
 import { Badge, GoneBadge } from "../components/badges";
 import { Clip, Link } from "../components/link";
 import { ProcessDetails, ProcessTable, fileColumns, fileKey } from "../components/runtime";
-import { Empty, ErrorBox, Loading, NotAvailable } from "../components/states";
+import { Empty, ErrorBox, Loading } from "../components/states";
+import { ImageVulnerabilities, TrustCard } from "./image-risk";
 import { type Column, DataTable, byString } from "../components/table";
 import { ago, dateTime, enumLabel, num } from "../format";
 import { useQuery } from "../hooks";
@@ -82,9 +83,7 @@ export function ImagePage({ loc, digest }: { loc: Location; digest: string }) {
         </section>
         <section class="card" aria-labelledby="img-trust">
           <h2 id="img-trust">Trust and integrity</h2>
-          <NotAvailable what="Trust (is this digest in a trusted registry?) and integrity evidence">
-            Shown once artifact registries are configured on the platform.
-          </NotAvailable>
+          <TrustCard e={image.enrichment} />
         </section>
       </div>
 
@@ -141,12 +140,7 @@ export function ImagePage({ loc, digest }: { loc: Location; digest: string }) {
           ) : (
             <Empty title="No files loaded in this window" />
           ))}
-        {tab === "vulnerabilities" && (
-          <NotAvailable what="Vulnerabilities of this image, applicable first">
-            The loaded files and their packages above are what decides which vulnerabilities apply; the list appears once vulnerability
-            data is connected.
-          </NotAvailable>
-        )}
+        {tab === "vulnerabilities" && <ImageVulnerabilities digest={digest} loc={loc} funnel={image.enrichment?.funnel} />}
         {truncated && (counts[tab] ?? 0) >= 50 && (
           <p class="more">
             Showing the first page.{" "}

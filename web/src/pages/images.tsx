@@ -3,7 +3,8 @@ import { useApi } from "../api";
 import { FilterBar } from "../components/filters";
 import { Clip, Link } from "../components/link";
 import { Pager } from "../components/pager";
-import { Empty, ErrorBox, Loading, NotAvailable } from "../components/states";
+import { ImageTrust, RiskChips } from "../components/risk";
+import { Empty, ErrorBox, Loading } from "../components/states";
 import { type Column, DataTable, byNumber, byString } from "../components/table";
 import { ago, dateTime, num, shortDigest } from "../format";
 import { useQuery } from "../hooks";
@@ -38,7 +39,33 @@ export function Images({ loc }: { loc: Location }) {
         </span>
       ),
     },
-    { key: "repository", label: "Registry path", compare: byString((i) => i.repository), render: (i) => <Clip text={i.repository || "–"} /> },
+    {
+      key: "trust",
+      label: "Trust",
+      compare: byNumber((i) => i.enrichment?.trust ?? 0),
+      render: (i) => <ImageTrust e={i.enrichment} />,
+    },
+    { key: "risk", label: "Risk", compare: byNumber((i) => i.enrichment?.risks.length ?? 0), render: (i) => <RiskChips risks={i.enrichment?.risks ?? []} /> },
+    {
+      key: "vulns",
+      label: "Applicable / all CVEs",
+      class: "num",
+      compare: byNumber((i) => i.enrichment?.funnel?.applicable ?? 0n),
+      render: (i) =>
+        i.enrichment?.funnel ? (
+          <Link href={`/images/${encodeURIComponent(i.digest)}?tab=vulnerabilities`} title={`${num(i.enrichment.funnel.criticalHigh)} critical or high`}>
+            <strong class={i.enrichment.funnel.applicable > 0n ? "bad-text" : undefined}>{num(i.enrichment.funnel.applicable)}</strong> / {num(i.enrichment.funnel.all)}
+          </Link>
+        ) : (
+          <span class="muted">–</span>
+        ),
+    },
+    {
+      key: "repository",
+      label: "Registry path",
+      compare: byString((i) => i.enrichment?.registry?.path || i.repository),
+      render: (i) => <Clip text={i.enrichment?.registry?.path || i.repository || "–"} />,
+    },
     { key: "digest", label: "Digest", render: (i) => <span class="mono" title={i.digest}>{shortDigest(i.digest)}</span> },
     {
       key: "containers",
@@ -74,9 +101,6 @@ export function Images({ loc }: { loc: Location }) {
         ]}
         defaultWindow={DEFAULT_WINDOW}
       />
-      <NotAvailable what="Trust, integrity evidence and vulnerabilities per image">
-        They join this table once the platform checks images against your artifact registry and vulnerability data.
-      </NotAvailable>
       {q.status === "error" && <ErrorBox error={q.error} retry={q.reload} />}
       {!q.data && q.status === "loading" && <Loading label="Loading images" />}
       {q.data && q.data.images.length === 0 && <Empty title="No images match">Images appear when a cluster's controller reports.</Empty>}

@@ -3,12 +3,16 @@ import { ControllerBadge } from "../components/badges";
 import { StackedBar } from "../components/charts";
 import { FilterBar } from "../components/filters";
 import { Link } from "../components/link";
-import { ErrorBox, Loading, NotAvailable } from "../components/states";
+import { ErrorBox, Loading } from "../components/states";
 import { ago, num } from "../format";
 import { useQuery } from "../hooks";
 import { filterFromParams, windowOf } from "../query";
 import type { Location } from "../router";
 import { EntitlementMeter } from "./settings-licence";
+import { RISK_LABELS, RISK_ORDER, VulnFunnel } from "../components/risk";
+import { RiskKind } from "../gen/runwatch/v1/enrichment_pb";
+import { type ListImagesResponse, TimeWindow } from "../gen/runwatch/v1/inventory_pb";
+import type { QueryState } from "../hooks";
 
 const DEFAULT_WINDOW = "now";
 
@@ -23,6 +27,14 @@ export function Overview({ loc }: { loc: Location }) {
     ]);
     return { overview, clusters };
   });
+  // Risks by kind, counted over the running images' enrichment (the API
+  // has no total per kind yet); the funnel of the cluster, or of all.
+  const risks = useQuery(`risks?${filter.cluster ?? ""}`, (signal) =>
+    api.inventory.listImages({ filter: { cluster: filter.cluster, window: TimeWindow.TIME_WINDOW_NOW }, page: { size: 1000 } }, { signal }),
+  );
+  const vulns = useQuery(`funnel?${filter.cluster ?? ""}`, (signal) =>
+    api.inventory.listVulnerabilities({ filter: { cluster: filter.cluster ?? "" }, page: { size: 1 } }, { signal }),
+  );
   // The entitlement is the whole platform's, not the filter's.
   const lic = useQuery("licence", (signal) => api.admin.getLicense({}, { signal }));
   const win = windowOf(loc.params.get("window"), DEFAULT_WINDOW);
@@ -83,26 +95,14 @@ export function Overview({ loc }: { loc: Location }) {
 
             <section class="card" aria-labelledby="risks-h">
               <h2 id="risks-h">Risks by type</h2>
-              <ul class="risk-list">
-                <li>
-                  <span class="risk-name">Drift</span>
-                  <span class="risk-desc">executables that are not part of their image</span>
-                  <Link class={q.data.overview.driftedExecutables > 0n ? "risk-count bad" : "risk-count"} href={withWindow("/processes", "drift=1")}>
-                    {num(q.data.overview.driftedExecutables)}
-                  </Link>
-                </li>
-              </ul>
-              <NotAvailable what="Untrusted images, integrity violations, critical applicable CVEs, malicious packages">
-                These risks appear once the platform checks images against your artifact registry and vulnerability data.
-              </NotAvailable>
+              <RisksByType risks={risks} drifted={q.data.overview.driftedExecutables} driftHref={withWindow("/processes", "drift=1")} />
             </section>
 
             <section class="card" aria-labelledby="funnel-h">
-              <h2 id="funnel-h">Vulnerability funnel</h2>
-              <NotAvailable what="All → critical & high → with a fix → applicable at runtime">
-                The funnel narrows your vulnerabilities to those whose code is actually loaded. It fills in once vulnerability data is
-                connected.
-              </NotAvailable>
+              <h2 id="funnel-h">
+                Vulnerability funnel <Link href="/vulnerabilities?applicability=applicable">applicable →</Link>
+              </h2>
+              {vulns.status === "error" ? <ErrorBox error={vulns.error} retry={vulns.reload} /> : <VulnFunnel funnel={vulns.data?.funnel} />}
             </section>
 
             <section class="card" aria-labelledby="ent-h">
@@ -160,4 +160,48 @@ function Stat({ label, value, href, hint }: { label: string; value: bigint; href
     </>
   );
   return <li class="stat">{href ? <Link href={href}>{body}</Link> : <div>{body}</div>}</li>;
+}
+
+const RISK_DESC: Record<RiskKind, string> = {
+  [RiskKind.UNSPECIFIED]: "",
+  [RiskKind.MALICIOUS_PACKAGE]: "a package known to be malicious",
+  [RiskKind.CRITICAL_APPLICABLE_CVE]: "a critical vulnerability whose code is loaded",
+  [RiskKind.INTEGRITY_VIOLATION]: "not what the registry holds",
+  [RiskKind.UNTRUSTED_IMAGE]: "not from a trusted registry",
+  [RiskKind.DRIFT]: "executables that are not part of their image",
+};
+
+function RisksByType({ risks, drifted, driftHref }: { risks: QueryState<ListImagesResponse> & { reload: () => void }; drifted: bigint; driftHref: string }) {
+  if (risks.status === "error") return <ErrorBox error={risks.error} retry={risks.reload} />;
+  if (!risks.data) return <Loading label="Loading risks" rows={3} />;
+  // Images at risk, per kind.
+  const images = new Map<RiskKind, number>();
+  for (const img of risks.data.images) {
+    for (const k of new Set(img.enrichment?.risks.map((r) => r.kind) ?? [])) images.set(k, (images.get(k) ?? 0) + 1);
+  }
+  const href = (k: RiskKind) => (k === RiskKind.CRITICAL_APPLICABLE_CVE ? "/vulnerabilities?applicability=applicable&severity=critical" : "/images");
+  return (
+    <>
+      <ul class="risk-list">
+        {RISK_ORDER.map((k) => (
+          <li key={k}>
+            <span class="risk-name">{RISK_LABELS[k][0].toUpperCase() + RISK_LABELS[k].slice(1)}</span>
+            <span class="risk-desc">{RISK_DESC[k]}</span>
+            {k === RiskKind.DRIFT ? (
+              <Link class={drifted > 0n ? "risk-count bad" : "risk-count"} href={driftHref} title="Drifted executables">
+                {num(drifted)}
+              </Link>
+            ) : (
+              <Link class={(images.get(k) ?? 0) > 0 ? "risk-count bad" : "risk-count"} href={href(k)} title="Running images with this risk">
+                {num(images.get(k) ?? 0)}
+              </Link>
+            )}
+          </li>
+        ))}
+      </ul>
+      <p class="table-note">
+        Running images with each risk{risks.data.nextPageToken ? ", among the first 1,000" : ""}; drift counts executables.
+      </p>
+    </>
+  );
 }

@@ -1,11 +1,12 @@
 // Settings: one section per URL (/settings/<section>), so each is a link.
 import { Link } from "../components/link";
-import { Empty, Loading, NotAvailable } from "../components/states";
+import { Empty, Loading } from "../components/states";
 import { PrincipalKind } from "../gen/runwatch/v1/auth_pb";
 import { isAdmin, useMe } from "../me";
 import type { Location } from "../router";
 import { APITokens, ChangePassword, Users } from "./settings-access";
 import { AuditLog, Licence } from "./settings-licence";
+import { Integrations } from "./settings-integrations";
 import { RegistrationTokens } from "./settings-tokens";
 
 interface Section {
@@ -20,7 +21,7 @@ const SECTIONS: Section[] = [
   { key: "users", label: "Users", adminOnly: true },
   { key: "licence", label: "Licence" },
   { key: "audit", label: "Audit log", adminOnly: true },
-  { key: "integrations", label: "Integrations" },
+  { key: "integrations", label: "Integrations", adminOnly: true },
   { key: "account", label: "My account" },
 ];
 
@@ -53,18 +54,7 @@ export function Settings({ loc, section }: { loc: Location; section: string }) {
           {shown?.key === "users" && admin && <Users />}
           {shown?.key === "licence" && <Licence />}
           {shown?.key === "audit" && admin && <AuditLog loc={loc} />}
-          {shown?.key === "integrations" && (
-            <div class="grid2 flush">
-              <section class="card" aria-labelledby="int-h">
-                <h2 id="int-h">Integrations</h2>
-                <NotAvailable what="Artifact registry and vulnerability scanner connections" />
-              </section>
-              <section class="card" aria-labelledby="reg-h">
-                <h2 id="reg-h">Trusted registries</h2>
-                <NotAvailable what="Registries whose images count as trusted" />
-              </section>
-            </div>
-          )}
+          {shown?.key === "integrations" && admin && <Integrations />}
           {shown?.key === "account" &&
             (me.kind === PrincipalKind.USER ? (
               <ChangePassword />

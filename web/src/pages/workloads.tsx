@@ -5,7 +5,8 @@ import { FilterBar } from "../components/filters";
 import { Clip, Link } from "../components/link";
 import { Pager } from "../components/pager";
 import { ProcessDetails, ProcessTable } from "../components/runtime";
-import { Empty, ErrorBox, Loading, NotAvailable } from "../components/states";
+import { RiskChips, TrustBadge, VulnFunnel } from "../components/risk";
+import { Empty, ErrorBox, Loading } from "../components/states";
 import { type Column, DataTable, byNumber, byString } from "../components/table";
 import { ago, dateTime, num, shortDigest } from "../format";
 import { useQuery } from "../hooks";
@@ -39,6 +40,13 @@ export function Workloads({ loc }: { loc: Location }) {
         </span>
       ),
     },
+    {
+      key: "risk",
+      label: "Risk",
+      compare: byNumber((w) => w.risks.length),
+      render: (w) => <RiskChips risks={w.risks} />,
+    },
+    { key: "trust", label: "Trust", compare: byNumber((w) => w.trust), render: (w) => <TrustBadge trust={w.trust} /> },
     { key: "namespace", label: "Namespace", compare: byString((w) => w.namespace), render: (w) => <Clip text={w.namespace} /> },
     { key: "cluster", label: "Cluster", compare: byString((w) => w.clusterName), render: (w) => <Clip text={w.clusterName} /> },
     { key: "status", label: "Status", compare: byNumber((w) => (w.goneAt ? 1 : 0)), render: (w) => <GoneBadge gone={!!w.goneAt} /> },
@@ -104,9 +112,6 @@ export function Workloads({ loc }: { loc: Location }) {
         defaultWindow={DEFAULT_WINDOW}
         windowHint="Running now hides workloads that are gone"
       />
-      <NotAvailable what="Risk and vulnerabilities per workload">
-        Columns for risk and vulnerabilities join this table once the platform reports them.
-      </NotAvailable>
       {q.status === "error" && <ErrorBox error={q.error} retry={q.reload} />}
       {!q.data && q.status === "loading" && <Loading label="Loading workloads" />}
       {q.data && q.data.workloads.length === 0 && (
@@ -157,8 +162,33 @@ function WorkloadProcesses({ w, loc }: { w: Workload; loc: Location }) {
     ),
   );
   const all = `/processes?cluster=${encodeURIComponent(w.clusterName)}&workload=${encodeURIComponent(w.uid)}&window=${runtimeWindow}`;
+  const risk = useQuery(`wr:${workloadKey(w)}`, (signal) => api.inventory.getWorkloadRisk({ cluster: w.clusterId, workload: w.uid }, { signal }));
   return (
     <div class="expanded">
+      <div class="grid2 flush">
+        <div>
+          <h3 class="expanded-title">Risks</h3>
+          {risk.status === "error" && <ErrorBox error={risk.error} retry={risk.reload} />}
+          {risk.data &&
+            (risk.data.risks.length === 0 ? (
+              <p class="muted">No open risks.</p>
+            ) : (
+              <ul class="risk-details">
+                {risk.data.risks.map((r) => (
+                  <li key={`${r.kind}/${r.key}`}>
+                    <RiskChips risks={[r]} /> <span class="wrap">{r.detail || r.subject}</span>
+                  </li>
+                ))}
+              </ul>
+            ))}
+        </div>
+        <div>
+          <h3 class="expanded-title">
+            Vulnerabilities <Link href={`/vulnerabilities?cluster=${encodeURIComponent(w.clusterName)}&workload=${encodeURIComponent(w.uid)}`}>list →</Link>
+          </h3>
+          {risk.data && <VulnFunnel funnel={risk.data.funnel} title={`Vulnerabilities of ${w.name}`} />}
+        </div>
+      </div>
       <h3 class="expanded-title">
         Processes of {w.namespace}/{w.name}, {windowOf(runtimeWindow, "24h").label.toLowerCase()}
       </h3>

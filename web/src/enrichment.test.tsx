@@ -1,0 +1,118 @@
+// The enrichment views against an in-memory Connect server.
+import { type ConnectRouter, createRouterTransport } from "@connectrpc/connect";
+import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/preact";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { authInterceptor, newApi } from "./api";
+import { App } from "./app";
+import { AuthService, PrincipalKind, Role } from "./gen/runwatch/v1/auth_pb";
+import { Applicability, EnrichmentStatus, RiskKind, Severity, Trust } from "./gen/runwatch/v1/enrichment_pb";
+import { InventoryService } from "./gen/runwatch/v1/inventory_pb";
+import { navigate } from "./router";
+import { Session } from "./session";
+
+const DIGEST = "sha256:" + "ab".repeat(32);
+
+function setup(routes: (r: ConnectRouter) => void) {
+  const session = new Session(sessionStorage);
+  session.signIn("token-0123456789");
+  const transport = createRouterTransport(
+    (r) => {
+      r.service(AuthService, { getSession: () => ({ kind: PrincipalKind.ADMIN_TOKEN, role: Role.ADMIN }) });
+      routes(r);
+    },
+    { transport: { interceptors: [authInterceptor(session)] } },
+  );
+  render(<App api={newApi(transport, session)} />);
+}
+
+beforeEach(() => {
+  sessionStorage.clear();
+  navigate("/", { replace: true });
+});
+afterEach(cleanup);
+
+const vuln = (id: string, a: Applicability, severity = Severity.HIGH) => ({
+  id,
+  aliases: ["CVE-" + id],
+  severity,
+  cvssScore: 7.5,
+  component: "pkg:golang/golang.org/x/text@v0.3.5",
+  fixedVersions: ["0.3.8"],
+  applicability: a,
+  imageDigest: DIGEST,
+  evidence: a === Applicability.APPLICABLE ? { matchedBy: "sha256", path: "/app/server" } : undefined,
+});
+
+describe("vulnerabilities", () => {
+  it("sends the filters from the URL and shows the funnel and the list", async () => {
+    const seen: unknown[] = [];
+    setup((r) =>
+      r.service(InventoryService, {
+        listVulnerabilities: (req) => {
+          seen.push(req.filter);
+          return {
+            vulnerabilities: [vuln("GO-2022-1059", Applicability.APPLICABLE)],
+            total: 1n,
+            funnel: { all: 12n, criticalHigh: 5n, withFix: 4n, applicable: 1n },
+            sources: [{ name: "Go vulnerability database", attribution: "the Go Authors, CC-BY-4.0", records: 4789n }],
+          };
+        },
+        listLoadedFiles: () => ({}),
+      }),
+    );
+    navigate("/vulnerabilities?id=CVE-2022-32149&severity=high&applicability=applicable&fix=1&component=pkg:golang/");
+    const table = await screen.findByRole("table", { name: "Vulnerabilities" });
+    expect(within(table).getByText("GO-2022-1059")).toBeTruthy();
+    expect(within(table).getByText("applicable")).toBeTruthy();
+    const funnel = screen.getByRole("img", { name: /Vulnerability funnel/ });
+    expect(funnel.getAttribute("aria-label")).toBe("Vulnerability funnel: 12 in all, 5 critical or high, 4 with a fix, 1 applicable");
+    expect(screen.getByText(/Go vulnerability database \(4,789 records, the Go Authors, CC-BY-4.0\)/)).toBeTruthy();
+    expect(seen.at(-1)).toMatchObject({
+      id: "CVE-2022-32149",
+      minSeverity: Severity.HIGH,
+      applicability: Applicability.APPLICABLE,
+      withFixOnly: true,
+      component: "pkg:golang/",
+    });
+    // Changing a select changes the URL, and the request.
+    fireEvent.change(screen.getByLabelText("Severity"), { target: { value: "critical" } });
+    await waitFor(() => expect(seen.at(-1)).toMatchObject({ minSeverity: Severity.CRITICAL }));
+    expect(new URLSearchParams(window.location.search).get("severity")).toBe("critical");
+  });
+});
+
+describe("image risk", () => {
+  it("shows trust, the integrity evidence, and applicable vulnerabilities first", async () => {
+    setup((r) =>
+      r.service(InventoryService, {
+        getImage: () => ({
+          image: {
+            digest: DIGEST,
+            references: ["registry.example.com/shop/web:1.0"],
+            enrichment: {
+              status: EnrichmentStatus.DONE,
+              trust: Trust.UNTRUSTED,
+              trustReason: "no trusted registry holds this digest",
+              integrityViolations: [{ kind: "tag_moved", reference: "registry.example.com/shop/web:1.0", expected: "sha256:111", actual: DIGEST }],
+              risks: [{ kind: RiskKind.INTEGRITY_VIOLATION, detail: "tag moved" }, { kind: RiskKind.UNTRUSTED_IMAGE }],
+              funnel: { all: 2n, criticalHigh: 2n, withFix: 2n, applicable: 1n },
+            },
+          },
+        }),
+        listVulnerabilities: () => ({
+          vulnerabilities: [vuln("GO-A", Applicability.NOT_APPLICABLE, Severity.CRITICAL), vuln("GO-B", Applicability.APPLICABLE)],
+          total: 2n,
+        }),
+      }),
+    );
+    navigate(`/images/${DIGEST}`);
+    await screen.findByText("untrusted");
+    const evidence = screen.getByRole("region", { name: "Integrity evidence" });
+    expect(evidence.textContent).toContain("tag moved");
+    expect(evidence.textContent).toContain("sha256:111");
+    fireEvent.click(within(screen.getByRole("navigation", { name: "Image details" })).getByRole("link", { name: "Vulnerabilities" }));
+    const table = await screen.findByRole("table", { name: "Vulnerabilities of this image" });
+    const ids = within(table).getAllByText(/^GO-[AB]$/).map((e) => e.textContent);
+    expect(ids).toEqual(["GO-B", "GO-A"]);
+  });
+});
