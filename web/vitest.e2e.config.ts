@@ -11,5 +11,7 @@ export default defineConfig({
     fileParallelism: false,
     sequence: { concurrent: false },
     reporters: ["verbose"],
+    // A real platform under load answers in its own time; waits are bounded.
+    expect: { poll: { timeout: 30_000, interval: 100 } },
   },
 });

@@ -44,6 +44,9 @@ export interface Env {
     longPath: string;
     longWorkload: string;
     curlSha256: string;
+    registry: string;
+    movedImage: string;
+    canaryImage: string;
   };
 }
 

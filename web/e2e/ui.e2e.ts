@@ -42,6 +42,15 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
     await pg.screenshot({ path: join(shotDir, `${name}.png`), fullPage: true });
   }
 
+  // column reads the cells of one column of a table's data rows, found by
+  // its header (so adding a column does not break the tests).
+  async function column(table: ReturnType<Page["getByRole"]>, header: string): Promise<string[]> {
+    const headers = await table.locator("thead th").allTextContents();
+    const i = headers.findIndex((h) => h.replace(/[▲▼↕]/g, "").trim() === header);
+    if (i < 0) throw new Error(`no column ${header} in ${headers.join(", ")}`);
+    return table.locator(`tbody > tr:not(.detail-row) > td:nth-child(${i + 1})`).allTextContents();
+  }
+
   // noHorizontalOverflow: long names must not widen the page itself.
   async function noHorizontalOverflow(pg: Page) {
     const { scroll, client } = await pg.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
@@ -152,8 +161,12 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
     const meter = pg.getByRole("meter", { name: "Sensor nodes used of the licence" });
     expect(await meter.getAttribute("aria-valuetext")).toBe(`${full.env.seeded!.sensorNodes} of 10 licensed nodes`);
     // Drift is a real risk count; what the API lacks says so.
-    expect(await pg.locator(".risk-list .risk-count").textContent()).toBe(String(full.env.seeded!.drifted));
-    expect(await pg.getByRole("note", { name: /Vulnerability funnel|All → critical/ }).count()).toBeGreaterThan(0);
+    expect(await pg.locator(".risk-list li", { hasText: "Drift" }).locator(".risk-count").textContent()).toBe(String(full.env.seeded!.drifted));
+    // Enrichment: the public images are untrusted (no trusted registry holds
+    // them), the moved tag is an integrity violation; the funnel is drawn.
+    expect(Number(await pg.locator(".risk-list li", { hasText: "Untrusted image" }).locator(".risk-count").textContent())).toBeGreaterThan(0);
+    expect(Number(await pg.locator(".risk-list li", { hasText: "Integrity violation" }).locator(".risk-count").textContent())).toBe(1);
+    await pg.getByRole("img", { name: /Vulnerability funnel: \d+ in all/ }).waitFor();
     for (const c of full.env.seeded!.clusters) await pg.locator(".cluster-list").getByRole("link", { name: c }).waitFor();
     await shot(pg, "03-overview");
     await pg.getByLabel("Theme").selectOption("dark");
@@ -196,16 +209,16 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
     expect(await table.locator("tbody > tr").count()).toBe(50);
     await pg.getByRole("navigation", { name: "Pages of workloads" }).getByRole("button", { name: "Next" }).click();
     await pg.waitForURL(/page=/);
-    await expect.poll(() => table.locator("tbody > tr").count()).toBe(full.env.seeded!.workloads - 50);
+    await expect.poll(() => table.locator("tbody > tr").count(), { timeout: 30_000 }).toBe(full.env.seeded!.workloads - 50);
     await pg.getByRole("button", { name: "Previous" }).click();
-    await expect.poll(() => table.locator("tbody > tr").count()).toBe(50);
+    await expect.poll(() => table.locator("tbody > tr").count(), { timeout: 30_000 }).toBe(50);
 
     // Filter by namespace: applied on Enter, kept in the URL.
     await pg.getByRole("search", { name: "Filters" }).getByLabel("Namespace").fill("payments");
     await pg.getByRole("search", { name: "Filters" }).getByLabel("Namespace").press("Enter");
     await pg.waitForURL(/namespace=payments/);
     await expect.poll(() => table.locator("tbody > tr").count()).toBe(4); // 3 in prod-eu, 1 in staging
-    const namespaces = await table.locator("tbody > tr td:nth-child(3)").allTextContents();
+    const namespaces = await column(table, "Namespace");
     expect(new Set(namespaces)).toEqual(new Set(["payments"]));
 
     // Sort by processes, descending, within the page.
@@ -213,7 +226,7 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
     await table.getByRole("button", { name: "Processes", exact: true }).click();
     await pg.waitForURL(/sort=processes&dir=desc/);
     expect(await table.getByRole("columnheader", { name: "Processes", exact: true }).getAttribute("aria-sort")).toBe("descending");
-    const counts = (await table.locator("tbody > tr td:nth-child(9)").allTextContents()).map((s) => Number(s.replace(/,/g, "")));
+    const counts = (await column(table, "Processes")).map((s) => Number(s.replace(/,/g, "")));
     expect(counts).toEqual([...counts].sort((a, b) => b - a));
     expect(counts[0]).toBeGreaterThan(0);
 
@@ -254,7 +267,7 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
     expect(await files.getByText(/pkg:deb\/debian\/libssl3@3\.0\.15/).count()).toBeGreaterThan(0);
     await shot(pg, "08-image-files");
     await pg.getByRole("navigation", { name: "Image details" }).getByRole("link", { name: "Vulnerabilities" }).click();
-    await pg.getByRole("note", { name: /Vulnerabilities of this image/ }).waitFor();
+    await pg.getByRole("img", { name: /Vulnerabilities of this image: \d+ in all/ }).waitFor();
     await pg.close();
   });
 
@@ -270,13 +283,13 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
     await search.getByLabel("Path or name").fill("/usr/bin/curl");
     await search.getByRole("button", { name: "Apply" }).click();
     await pg.waitForURL(/text=%2Fusr%2Fbin%2Fcurl/);
-    await expect.poll(async () => new Set(await table.locator("tbody > tr td:nth-child(2) .clip").allTextContents())).toEqual(new Set(["/usr/bin/curl"]));
+    await expect.poll(async () => new Set(await table.locator("tbody > tr:not(.detail-row) > td:nth-child(2) .clip").allTextContents())).toEqual(new Set(["/usr/bin/curl"]));
     await shot(pg, "09-processes-search");
 
     // By hash, from a fresh link.
     await pg.goto(`${full.env.url}/processes?window=10d&sha256=${full.env.seeded!.curlSha256}`);
     await table.locator("tbody tr").first().waitFor();
-    expect(new Set(await table.locator("tbody > tr td:nth-child(2) .clip").allTextContents())).toEqual(new Set(["/usr/bin/curl"]));
+    expect(new Set(await table.locator("tbody > tr:not(.detail-row) > td:nth-child(2) .clip").allTextContents())).toEqual(new Set(["/usr/bin/curl"]));
 
     // Drift only.
     await pg.goto(`${full.env.url}/processes?window=10d`);
@@ -292,7 +305,7 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
     await pg.getByLabel("Drift only").uncheck();
     await pg.waitForURL((u) => !u.search.includes("drift"));
     await table.locator("tbody tr").first().waitFor();
-    const seen = await table.locator("tbody > tr td:nth-child(8)").allTextContents();
+    const seen = await column(table, "Last seen");
     expect(seen.every((t) => t === "just now" || /^[1-5] min ago$/.test(t))).toBe(true);
 
     // 1000 rows on one page, and the 600-character path clipped.
@@ -309,13 +322,74 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
     await pg.close();
   });
 
+  it("shows trust, integrity evidence, risks and applicable vulnerabilities from enrichment", async () => {
+    const seeded = full.env.seeded!;
+    const pg = await page();
+    // Images: the registry's are trusted, the public ones (which no trusted
+    // registry holds) untrusted; the moved tag is an integrity violation.
+    await pg.goto(full.env.url + "/images");
+    const images = pg.getByRole("table", { name: "Images" });
+    const moved = images.getByRole("row", { name: /shop\/langserver:1\.0/ });
+    await moved.getByText("trusted", { exact: true }).waitFor();
+    await moved.getByText("integrity violation").waitFor();
+    await images.getByRole("row", { name: /nginx:1\.27/ }).getByText("untrusted", { exact: true }).waitFor();
+    await shot(pg, "23-images-enriched");
+
+    // The moved image: its evidence, and its applicable vulnerabilities first.
+    await pg.goto(`${full.env.url}/images/${encodeURIComponent(seeded.movedImage)}`);
+    const evidence = pg.getByRole("region", { name: "Integrity evidence" });
+    await evidence.getByText("tag moved").waitFor();
+    expect(await evidence.textContent()).toContain(seeded.movedImage);
+    await shot(pg, "24-image-integrity");
+    await pg.getByRole("navigation", { name: "Image details" }).getByRole("link", { name: "Vulnerabilities" }).click();
+    const vulns = pg.getByRole("table", { name: "Vulnerabilities of this image" });
+    await vulns.locator("tbody tr").first().waitFor();
+    const appl = await column(vulns, "Applicability");
+    expect(appl[0]).toBe("applicable");
+    expect(appl.indexOf("applicable")).toBe(0);
+    expect(await vulns.getByText("GO-2022-1059").count()).toBe(1);
+    await shot(pg, "25-image-vulnerabilities");
+    // The SBOM is a CycloneDX document of what was loaded.
+    const [download] = await Promise.all([pg.waitForEvent("download"), pg.getByRole("button", { name: "Download SBOM" }).click()]);
+    const sbom = JSON.parse(readFileSync((await download.path())!, "utf8"));
+    expect(sbom.bomFormat).toBe("CycloneDX");
+    expect(JSON.stringify(sbom.components)).toContain("golang.org/x/text");
+
+    // The canary holds the same binary but never ran it: not applicable.
+    await pg.goto(`${full.env.url}/images/${encodeURIComponent(seeded.canaryImage)}?tab=vulnerabilities`);
+    await vulns.locator("tbody tr").first().waitFor();
+    expect(new Set(await column(vulns, "Applicability"))).toEqual(new Set(["not applicable"]));
+
+    // The vulnerabilities page, filtered by CVE and applicability.
+    await pg.goto(`${full.env.url}/vulnerabilities?id=CVE-2022-32149&applicability=applicable`);
+    const list = pg.getByRole("table", { name: "Vulnerabilities" });
+    await list.locator("tbody tr").first().waitFor();
+    expect(new Set(await column(list, "Vulnerability"))).toEqual(new Set(["GO-2022-1059CVE-2022-32149, GHSA-69ch-w2m2-3vjp"]));
+    await pg.getByRole("img", { name: /Vulnerability funnel: \d+ in all/ }).waitFor();
+    await pg.getByText(/Vulnerability data: go-vulndb/).waitFor();
+    await shot(pg, "26-vulnerabilities");
+
+    // A workload carries its images' risks.
+    await pg.goto(full.env.url + "/workloads?namespace=shop&text=langserver");
+    const wl = pg.getByRole("table", { name: "Workloads" });
+    await wl.getByRole("row", { name: /langserver-canary/ }).waitFor();
+    const risks = await column(wl, "Risk");
+    expect(risks.some((r) => r.includes("integrity violation"))).toBe(true);
+
+    // The integration that made it so.
+    await pg.goto(full.env.url + "/settings/integrations");
+    await pg.getByRole("table", { name: "Integrations" }).getByRole("row", { name: /corp-registry/ }).getByText("trusted", { exact: true }).waitFor();
+    await pg.getByRole("heading", { name: "Vulnerability data" }).waitFor();
+    await shot(pg, "27-integrations");
+    await pg.close();
+  });
+
   it("lists loaded components by package on the vulnerabilities page", async () => {
     const pg = await page();
     await pg.goto(full.env.url + "/vulnerabilities?window=10d&purl=pkg:maven/");
     const files = pg.getByRole("table", { name: "Loaded files" });
     await files.locator("tbody tr").first().waitFor();
     expect(new Set(await files.locator("tbody > tr td:nth-child(1) .clip").allTextContents())).toEqual(new Set(["/app/lib/log4j-core-2.17.1.jar"]));
-    await pg.getByRole("note", { name: /All → critical & high → with a fix → applicable: not available yet/ }).waitFor();
     await shot(pg, "11-vulnerabilities");
     await pg.close();
   });

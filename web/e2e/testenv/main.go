@@ -122,15 +122,25 @@ func run(log *slog.Logger, bin, dataDir, pg string, records int, empty, verbose 
 	}
 	if !empty {
 		start := time.Now()
-		sum, fleet, err := Seed(ctx, log, url, admin, records)
+		reg := startRegistry()
+		defer reg.Close()
+		images, err := prepareRegistry(ctx, log, reg, dataDir)
+		if err != nil {
+			return err
+		}
+		sum, fleet, err := Seed(ctx, log, url, admin, records, images)
 		if err != nil {
 			return fmt.Errorf("seed: %w", err)
 		}
-		env.Seeded, env.Records = sum, sum.Processes
-		log.Info("seeded", "processes", sum.Processes, "file_loads", sum.FileLoads, "workloads", sum.Workloads, "took", time.Since(start).Round(time.Millisecond))
 		// Agents keep heartbeating while they run, so nodes stay in
 		// operation and controllers connected for as long as the tests take.
 		go fleet.heartbeat(ctx, log, 10*time.Second)
+		if err := waitEnriched(ctx, log, url, admin, images, 2*time.Minute); err != nil {
+			return err
+		}
+		sum.Registry, sum.MovedImage, sum.CanaryImage = reg.Host, images.moved, images.canary
+		env.Seeded, env.Records = sum, sum.Processes
+		log.Info("seeded", "processes", sum.Processes, "file_loads", sum.FileLoads, "workloads", sum.Workloads, "took", time.Since(start).Round(time.Millisecond))
 	}
 	out, _ := json.Marshal(env)
 	fmt.Println(string(out))

@@ -34,6 +34,11 @@ type Summary struct {
 	LongWorkload string `json:"longWorkload"`
 	// CurlSHA256 is the hash of /usr/bin/curl everywhere it ran.
 	CurlSHA256 string `json:"curlSha256"`
+	// The test registry, and the digests of its images that run: one whose
+	// tag moved since (with its vulnerable binary loaded), and a canary.
+	Registry    string `json:"registry"`
+	MovedImage  string `json:"movedImage"`
+	CanaryImage string `json:"canaryImage"`
 }
 
 func hash(parts ...string) string {
@@ -42,6 +47,22 @@ func hash(parts ...string) string {
 }
 
 func digestOf(ref string) string { return "sha256:" + hash("image", ref) }
+
+// image is a reference and the digest containers run for it.
+type image struct{ ref, digest string }
+
+// imageSet maps the seed's short image names to images: the public ones
+// below (with digests no registry here holds), and those pushed to the
+// test registry.
+type imageSet map[string]image
+
+func publicImages() imageSet {
+	set := imageSet{}
+	for k, ref := range images {
+		set[k] = image{ref, digestOf(ref)}
+	}
+	return set
+}
 
 var images = map[string]string{
 	"nginx":    "docker.io/library/nginx:1.27",
@@ -108,13 +129,28 @@ var libraries = []struct {
 
 type container struct {
 	id, podUID, node string
+	// image is the seed's short image name.
+	image string
 }
 
 // Seed fills the platform through its APIs: three clusters (one with
 // sensors and the process records, one with a controller only, one that
 // never connected), then the runtime records of the first in batches.
-func Seed(ctx context.Context, log *slog.Logger, url, adminToken string, records int) (*Summary, *fleet, error) {
+func Seed(ctx context.Context, log *slog.Logger, url, adminToken string, records int, reg *registryImages) (*Summary, *fleet, error) {
 	admin := newAdmin(url, adminToken)
+	imgs := publicImages()
+	workloads := prodWorkloads()
+	if reg != nil {
+		// The registry is a trusted one: the images it holds are trusted, the
+		// public ones (which it does not hold) untrusted.
+		if _, err := admin.PutIntegration(ctx, connect.NewRequest(&v1.PutIntegrationRequest{Name: "corp-registry", Kind: v1.IntegrationKind_INTEGRATION_KIND_OCI,
+			Url: reg.url, Trusted: true})); err != nil {
+			return nil, nil, fmt.Errorf("put integration: %w", err)
+		}
+		imgs["langserver"] = image{reg.host + "/shop/langserver:1.0", reg.moved}
+		imgs["canary"] = image{reg.host + "/shop/langserver:1.1", reg.canary}
+		workloads = append(workloads, workloadSpec{"shop", "Deployment", "langserver", "langserver", 2}, workloadSpec{"shop", "Deployment", "langserver-canary", "canary", 1})
+	}
 	sum := &Summary{Clusters: []string{"prod-eu", "staging", "dev-laptop", "edge-hosts"}, NginxImage: digestOf(images["nginx"]), LongWorkload: longWorkloadName}
 	fl := &fleet{}
 	now := time.Now()
@@ -130,7 +166,7 @@ func Seed(ctx context.Context, log *slog.Logger, url, adminToken string, records
 	}
 	sensorNodes := []string{"ip-10-0-1-11", "ip-10-0-1-12", "ip-10-0-2-21", "ip-10-0-2-22"}
 	allNodes := append(append([]string{}, sensorNodes...), "ip-10-0-3-31")
-	snap, containers := snapshot("prod", allNodes, sensorNodes, prodWorkloads(), now)
+	snap, containers := snapshot("prod", allNodes, sensorNodes, workloads, imgs, now)
 	sum.Workloads += workloadCount(snap)
 	if _, err := prod.controller.ReportInventory(ctx, connect.NewRequest(snap)); err != nil {
 		return nil, nil, fmt.Errorf("report prod-eu inventory: %w", err)
@@ -170,6 +206,14 @@ func Seed(ctx context.Context, log *slog.Logger, url, adminToken string, records
 	}
 	sum.CurlSHA256 = hash("file", "/usr/bin/curl")
 	for _, c := range containers {
+		// The langserver's binary is loaded where the moved tag runs; the
+		// canary never runs it, so its vulnerabilities are not applicable.
+		if reg != nil && c.image == "langserver" {
+			filesPerNode[c.node] = append(filesPerNode[c.node], &v1.FileLoad{
+				Container: &v1.ContainerRef{ContainerId: c.id, PodUid: c.podUID, Runtime: v1.ContainerRuntime_CONTAINER_RUNTIME_CONTAINERD},
+				Path:      "/app/langserver", Sha256: reg.binarySHA256, Kind: v1.FileKind_FILE_KIND_EXECUTABLE, LoadedByPath: "/app/langserver",
+				FirstSeen: timestamppb.New(now.Add(-time.Hour)), LastSeen: timestamppb.New(now), Count: 40})
+		}
 		for _, l := range libraries {
 			last := now.Add(-time.Duration(len(filesPerNode[c.node])%600) * time.Minute)
 			var purls []string
@@ -230,7 +274,7 @@ func Seed(ctx context.Context, log *slog.Logger, url, adminToken string, records
 		{"shop", "Deployment", "checkout-api", "checkout", 1},
 		{"payments", "Deployment", "payments-worker", "payments", 1},
 	}
-	snap, _ = snapshot("staging", []string{"kind-control-plane", "kind-worker"}, nil, stagingWorkloads, now)
+	snap, _ = snapshot("staging", []string{"kind-control-plane", "kind-worker"}, nil, stagingWorkloads, imgs, now)
 	sum.Workloads += workloadCount(snap)
 	if _, err := staging.controller.ReportInventory(ctx, connect.NewRequest(snap)); err != nil {
 		return nil, nil, fmt.Errorf("report staging inventory: %w", err)
@@ -321,7 +365,7 @@ func (f *fleet) heartbeat(ctx context.Context, log *slog.Logger, every time.Dura
 
 // snapshot builds one complete inventory snapshot of a cluster and
 // returns the containers scheduled on nodes with a sensor.
-func snapshot(cluster string, nodes, sensorNodes []string, specs []workloadSpec, now time.Time) (*v1.ReportInventoryRequest, []container) {
+func snapshot(cluster string, nodes, sensorNodes []string, specs []workloadSpec, imgs imageSet, now time.Time) (*v1.ReportInventoryRequest, []container) {
 	hasSensor := map[string]bool{}
 	for _, n := range sensorNodes {
 		hasSensor[n] = true
@@ -360,15 +404,15 @@ func snapshot(cluster string, nodes, sensorNodes []string, specs []workloadSpec,
 				node = nodes[r%len(nodes)]
 			}
 			podNo++
-			ref := images[w.image]
+			img := imgs[w.image]
 			cid := hash("container", podUID)
 			req.Pods = append(req.Pods, &v1.PodInfo{Uid: podUID, Namespace: w.ns, Name: podName, NodeName: node, WorkloadUid: wkUID, WorkloadKind: wkKind,
 				WorkloadName: wkName, Phase: "Running", CreatedAt: created, Containers: []*v1.ContainerInfo{{
-					Name: w.image, Kind: v1.ContainerKind_CONTAINER_KIND_REGULAR, Image: ref, ImageDigest: digestOf(ref),
-					ImageId: strings.SplitN(ref, ":", 2)[0] + "@" + digestOf(ref), ContainerId: cid, Runtime: "containerd",
+					Name: w.image, Kind: v1.ContainerKind_CONTAINER_KIND_REGULAR, Image: img.ref, ImageDigest: img.digest,
+					ImageId: repositoryOf(img.ref) + "@" + img.digest, ContainerId: cid, Runtime: "containerd",
 					State: v1.ContainerState_CONTAINER_STATE_RUNNING, RestartCount: int32(podNo % 3), StartedAt: timestamppb.New(now.Add(-time.Duration(podNo) * time.Hour))}}})
 			if hasSensor[node] {
-				ctrs = append(ctrs, container{id: cid, podUID: podUID, node: node})
+				ctrs = append(ctrs, container{id: cid, podUID: podUID, node: node, image: w.image})
 			}
 		}
 	}
@@ -422,4 +466,13 @@ func workloadCount(snap *v1.ReportInventoryRequest) int {
 		}
 	}
 	return n
+}
+
+// repositoryOf drops the tag of a reference ("host:5000/a/b:1" -> "host:5000/a/b").
+func repositoryOf(ref string) string {
+	slash := strings.LastIndex(ref, "/")
+	if colon := strings.LastIndex(ref, ":"); colon > slash {
+		return ref[:colon]
+	}
+	return ref
 }

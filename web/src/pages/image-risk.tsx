@@ -3,13 +3,42 @@ import { useState } from "preact/hooks";
 import { useApi } from "../api";
 import { RiskChips, TrustBadge, VulnFunnel } from "../components/risk";
 import { Empty, ErrorBox, Loading } from "../components/states";
-import { DataTable } from "../components/table";
-import { Applicability, EnrichmentStatus, type Funnel, type ImageEnrichment } from "../gen/runwatch/v1/enrichment_pb";
-import { dateTime, num } from "../format";
+import { Clip } from "../components/link";
+import { type Column, DataTable } from "../components/table";
+import { Applicability, EnrichmentStatus, type Funnel, type ImageEnrichment, type IntegrityViolation } from "../gen/runwatch/v1/enrichment_pb";
+import { ago, dateTime, num } from "../format";
 import { useQuery } from "../hooks";
 import type { Location } from "../router";
 import { onSort, openRows, sortOf, toggleRow } from "./common";
 import { VulnDetails, vulnColumns, vulnKey } from "./vulnerabilities";
+
+const EVIDENCE_ROWS = 8;
+
+const integrityCols: Column<IntegrityViolation>[] = [
+  { key: "kind", label: "Kind", render: (v) => <span class="badge bad">{v.kind.replace(/_/g, " ")}</span> },
+  {
+    key: "what",
+    label: "What",
+    class: "wide",
+    render: (v) => (
+      <span class="two-line">
+        <Clip text={v.reference} class="mono" />
+        <span class="muted small">{v.detail}</span>
+      </span>
+    ),
+  },
+  {
+    key: "evidence",
+    label: "Expected → actual",
+    render: (v) => (
+      <span class="two-line mono small">
+        <Clip text={v.expected || "–"} />
+        <Clip text={`→ ${v.actual || "–"}`} />
+      </span>
+    ),
+  },
+  { key: "seen", label: "Observed", render: (v) => <span title={dateTime(v.observedAt)}>{ago(v.observedAt)}</span> },
+];
 
 export function TrustCard({ e }: { e?: ImageEnrichment }) {
   if (!e) return <p class="muted">Not checked yet: the platform checks each new image against the configured registries.</p>;
@@ -39,27 +68,15 @@ export function TrustCard({ e }: { e?: ImageEnrichment }) {
       {e.integrityViolations.length > 0 && (
         <div class="integrity" role="region" aria-label="Integrity evidence">
           <h3>Integrity evidence</h3>
-          <ul class="risk-details">
-            {e.integrityViolations.map((v, i) => (
-              <li key={i}>
-                <span class="badge bad">{v.kind.replace(/_/g, " ")}</span> <span class="mono wrap">{v.reference}</span>
-                <dl class="details compact">
-                  <dt>Expected</dt>
-                  <dd class="mono wrap">{v.expected || "–"}</dd>
-                  <dt>Actual</dt>
-                  <dd class="mono wrap">{v.actual || "–"}</dd>
-                  {v.detail && (
-                    <>
-                      <dt>Detail</dt>
-                      <dd class="wrap">{v.detail}</dd>
-                    </>
-                  )}
-                  <dt>Observed</dt>
-                  <dd>{dateTime(v.observedAt)}</dd>
-                </dl>
-              </li>
-            ))}
-          </ul>
+          <DataTable
+            caption="Integrity evidence"
+            columns={integrityCols}
+            rows={e.integrityViolations.slice(0, EVIDENCE_ROWS)}
+            rowKey={(v) => `${v.kind}/${v.reference}/${v.actual}`}
+          />
+          {e.integrityViolations.length > EVIDENCE_ROWS && (
+            <p class="table-note">and {e.integrityViolations.length - EVIDENCE_ROWS} more</p>
+          )}
         </div>
       )}
     </>
