@@ -337,7 +337,7 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
 
     // The moved image: its evidence, and its applicable vulnerabilities first.
     await pg.goto(`${full.env.url}/images/${encodeURIComponent(seeded.movedImage)}`);
-    const evidence = pg.getByRole("region", { name: "Integrity evidence" });
+    const evidence = pg.getByRole("region", { name: "Integrity evidence", exact: true });
     await evidence.getByText("tag moved").waitFor();
     expect(await evidence.textContent()).toContain(seeded.movedImage);
     await shot(pg, "24-image-integrity");
