@@ -11,7 +11,7 @@ import { Empty, ErrorBox, Loading } from "../components/states";
 import { type Column, DataTable, byNumber, byString } from "../components/table";
 import { Applicability, Severity, type Vulnerability } from "../gen/runwatch/v1/enrichment_pb";
 import { FileKind } from "../gen/runwatch/v1/runtime_types_pb";
-import { dateTime, num, shortDigest } from "../format";
+import { dateTime, num, plural, shortDigest } from "../format";
 import { useQuery } from "../hooks";
 import { filterFromParams, pageFromParams, queryKey } from "../query";
 import { type Location, setParams } from "../router";
@@ -194,7 +194,7 @@ export function Vulnerabilities({ loc }: { loc: Location }) {
             <VulnFunnel funnel={q.data.funnel} />
           </section>
           <section class="section" aria-labelledby="vl-h">
-            <h2 id="vl-h">{num(q.data.total)} vulnerabilities match</h2>
+            <h2 id="vl-h">{plural(q.data.total, "vulnerability", "vulnerabilities")} match</h2>
             {q.data.vulnerabilities.length === 0 ? (
               <Empty title="No vulnerabilities match">
                 {q.data.funnel?.all ? "Widen the filters." : "Vulnerabilities appear once images are catalogued and matched against vulnerability data."}
