@@ -527,7 +527,8 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
     // Security Policy rightly refuses injected script tags.
     const axe = readFileSync(join(webDir, "node_modules/axe-core/axe.min.js"), "utf8");
     const pages = ["/", "/clusters", "/workloads?open=", "/images", `/images/${encodeURIComponent(full.env.seeded!.nginxImage)}?tab=processes`,
-      "/processes?window=10d", "/vulnerabilities", "/settings", "/settings/api-tokens", "/settings/users", "/settings/licence", "/settings/audit"];
+      "/processes?window=10d", "/vulnerabilities", `/images/${encodeURIComponent(full.env.seeded!.movedImage)}?tab=vulnerabilities`,
+      "/settings", "/settings/api-tokens", "/settings/users", "/settings/licence", "/settings/audit", "/settings/integrations"];
     const found: string[] = [];
     const check = async (p: Page, where: string) => {
       await p.evaluate(axe);

@@ -1,5 +1,4 @@
-// The designed states of anything that loads: loading, empty, error, and
-// "not available yet" for what this platform does not report.
+// The designed states of anything that loads: loading, empty and error.
 import type { ComponentChildren } from "preact";
 import { describeError } from "../api";
 
@@ -34,19 +33,6 @@ export function ErrorBox({ error, retry }: { error: unknown; retry?: () => void 
           Try again
         </button>
       )}
-    </div>
-  );
-}
-
-// NotAvailable marks a part of a page whose data this platform does not
-// report yet. It never shows made-up numbers.
-export function NotAvailable({ what, children }: { what: string; children?: ComponentChildren }) {
-  return (
-    <div class="not-available" role="note" aria-label={`${what}: not available yet`}>
-      <p class="na-title">
-        {what} <span class="na-tag">not available yet</span>
-      </p>
-      {children && <p class="na-hint">{children}</p>}
     </div>
   );
 }
