@@ -65,7 +65,7 @@ describe("vulnerabilities", () => {
     expect(within(table).getByText("GO-2022-1059")).toBeTruthy();
     expect(within(table).getByText("applicable")).toBeTruthy();
     const funnel = screen.getByRole("img", { name: /Vulnerability funnel/ });
-    expect(funnel.getAttribute("aria-label")).toBe("Vulnerability funnel: 12 in all, 5 critical or high, 4 with a fix, 1 applicable");
+    expect(funnel.getAttribute("aria-label")).toBe("Vulnerability funnel: 12 in all, 5 critical or high, 4 of them with a fix, 1 of those applicable at runtime");
     expect(screen.getByText(/Go vulnerability database \(4,789 records, the Go Authors, CC-BY-4.0\)/)).toBeTruthy();
     expect(seen.at(-1)).toMatchObject({
       id: "CVE-2022-32149",

@@ -92,17 +92,18 @@ export function ApplicabilityBadge({ a, title }: { a: Applicability; title?: str
   }
 }
 
-// VulnFunnel draws all → critical & high → with a fix → applicable.
+// VulnFunnel draws all → critical & high → with a fix → applicable: each
+// step narrows the one before, down to what to fix first.
 export function VulnFunnel({ funnel, title = "Vulnerability funnel" }: { funnel?: FunnelMsg; title?: string }) {
   const f = funnel ?? { all: 0n, criticalHigh: 0n, withFix: 0n, applicable: 0n };
   return (
     <Funnel
-      title={`${title}: ${num(f.all)} in all, ${num(f.criticalHigh)} critical or high, ${num(f.withFix)} with a fix, ${num(f.applicable)} applicable`}
+      title={`${title}: ${num(f.all)} in all, ${num(f.criticalHigh)} critical or high, ${num(f.withFix)} of them with a fix, ${num(f.applicable)} of those applicable at runtime`}
       steps={[
         { label: "All", value: Number(f.all) },
         { label: "Critical & high", value: Number(f.criticalHigh) },
-        { label: "With a fix", value: Number(f.withFix) },
-        { label: "Applicable at runtime", value: Number(f.applicable) },
+        { label: "… with a fix", value: Number(f.withFix) },
+        { label: "… applicable at runtime", value: Number(f.applicable) },
       ]}
     />
   );

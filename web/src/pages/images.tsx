@@ -48,17 +48,24 @@ export function Images({ loc }: { loc: Location }) {
     { key: "risk", label: "Risk", compare: byNumber((i) => i.enrichment?.risks.length ?? 0), render: (i) => <RiskChips risks={i.enrichment?.risks ?? []} /> },
     {
       key: "vulns",
-      label: "Applicable / all CVEs",
-      class: "num",
-      compare: byNumber((i) => i.enrichment?.funnel?.applicable ?? 0n),
-      render: (i) =>
-        i.enrichment?.funnel ? (
-          <Link href={`/images/${encodeURIComponent(i.digest)}?tab=vulnerabilities`} title={`${num(i.enrichment.funnel.criticalHigh)} critical or high`}>
-            <strong class={i.enrichment.funnel.applicable > 0n ? "bad-text" : undefined}>{num(i.enrichment.funnel.applicable)}</strong> / {num(i.enrichment.funnel.all)}
+      label: "Vulnerability funnel",
+      compare: byNumber((i) => {
+        const f = i.enrichment?.funnel;
+        return f ? f.applicable * 1_000_000_000n + f.criticalHigh * 1_000_000n + f.all : -1n;
+      }),
+      render: (i) => {
+        const f = i.enrichment?.funnel;
+        if (!f) return <span class="muted">–</span>;
+        const text = `${num(f.all)} in all, ${num(f.criticalHigh)} critical or high, ${num(f.withFix)} of them with a fix, ${num(f.applicable)} of those loaded at runtime`;
+        return (
+          <Link href={`/images/${encodeURIComponent(i.digest)}?tab=vulnerabilities`} title={text} class="funnel-cell">
+            <span aria-hidden="true">
+              {num(f.all)} ▸ {num(f.criticalHigh)} ▸ {num(f.withFix)} ▸ <strong class={f.applicable > 0n ? "bad-text" : undefined}>{num(f.applicable)}</strong>
+            </span>
+            <span class="sr-only">{text}</span>
           </Link>
-        ) : (
-          <span class="muted">–</span>
-        ),
+        );
+      },
     },
     {
       key: "repository",
