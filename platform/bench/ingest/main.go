@@ -150,8 +150,10 @@ func startPlatform(ctx context.Context, bin, dataDir, database string) (*platfor
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.CommandContext(ctx, bin, "--listen", addr, "--data-dir", dataDir, "--database", database, "--log-level", "warn")
-	cmd.Env = append(os.Environ(), "RUNWATCH_ADMIN_TOKEN=bench-admin-token-0123456789")
+	// Rate limits off: this measures the ingest path, not the limiter.
+	cmd := exec.CommandContext(ctx, bin, "--listen", addr, "--data-dir", dataDir, "--database", database, "--log-level", "warn",
+		"--ingest-rate-cluster", "0", "--ingest-rate-node", "0")
+	cmd.Env = append(os.Environ(), "RUNWATCH_ADMIN_TOKEN=bench-admin-token-0123456789", "RUNWATCH_ADMIN_PASSWORD=bench-admin-password-0123")
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
