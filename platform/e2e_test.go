@@ -8,11 +8,13 @@ import (
 
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"connectrpc.com/connect"
+	"connectrpc.com/grpcreflect"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -20,6 +22,7 @@ import (
 	"github.com/runwatch/runwatch/domain/access"
 	"github.com/runwatch/runwatch/platform/platformtest"
 	v1 "github.com/runwatch/runwatch/proto/gen/runwatch/v1"
+	"github.com/runwatch/runwatch/proto/gen/runwatch/v1/runwatchv1connect"
 )
 
 // call posts Connect JSON and decodes the answer with protojson, as any
@@ -393,4 +396,36 @@ func mustMarshal(t *testing.T, m proto.Message) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestProtocols calls the same procedure over gRPC-Web and the Connect
+// protocol, and lists the services with gRPC server reflection over
+// HTTP/2, as grpcurl does.
+func TestProtocols(t *testing.T) {
+	in := platformtest.Start(t, "sqlite")
+	in.Seed(t, "prod", 3)
+	ctx := context.Background()
+	auth := connect.WithInterceptors(bearerFor(platformtest.AdminToken))
+	for name, opt := range map[string]connect.ClientOption{"gRPC-Web": connect.WithGRPCWeb(), "Connect": connect.WithProtoJSON()} {
+		inv := runwatchv1connect.NewInventoryServiceClient(http.DefaultClient, in.URL, opt, auth)
+		res, err := inv.ListWorkloads(ctx, connect.NewRequest(&v1.ListWorkloadsRequest{}))
+		if err != nil || len(res.Msg.GetWorkloads()) != 1 || res.Msg.GetWorkloads()[0].GetProcesses() != 3 {
+			t.Errorf("%s: %v %v", name, res, err)
+		}
+	}
+	stream := grpcreflect.NewClient(platformtest.H2C(), in.URL).NewStream(ctx)
+	defer stream.Close()
+	services, err := stream.ListServices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range services {
+		names = append(names, string(s))
+	}
+	for _, want := range []string{"runwatch.v1.SensorService", "runwatch.v1.InventoryService", "runwatch.v1.AdminService", "runwatch.v1.AuthService"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("reflection lists %v, without %s", names, want)
+		}
+	}
 }
