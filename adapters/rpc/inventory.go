@@ -47,7 +47,7 @@ func (h *inventoryHandler) GetOverview(ctx context.Context, req *connect.Request
 
 func (h *inventoryHandler) ListClusters(ctx context.Context, req *connect.Request[v1.ListClustersRequest]) (*connect.Response[v1.ListClustersResponse], error) {
 	return serve(ctx, h, req, func() (ports.ListResult[query.ClusterView], error) {
-		return h.uc.ListClusters(ctx, filter(req.Msg.GetFilter()), pageReq(req.Msg.GetPage()))
+		return h.uc.ListClusters(ctx, sorted(req.Msg.GetFilter(), req.Msg.GetOrderBy()), pageReq(req.Msg.GetPage()))
 	}, func(r ports.ListResult[query.ClusterView], now time.Time) *v1.ListClustersResponse {
 		return &v1.ListClustersResponse{Clusters: mapSlice(r.Items, func(c query.ClusterView) *v1.Cluster { return clusterPB(c, now) }), NextPageToken: r.NextToken}
 	})
@@ -55,7 +55,7 @@ func (h *inventoryHandler) ListClusters(ctx context.Context, req *connect.Reques
 
 func (h *inventoryHandler) ListNodes(ctx context.Context, req *connect.Request[v1.ListNodesRequest]) (*connect.Response[v1.ListNodesResponse], error) {
 	return serve(ctx, h, req, func() (ports.ListResult[query.NodeView], error) {
-		return h.uc.ListNodes(ctx, filter(req.Msg.GetFilter()), pageReq(req.Msg.GetPage()))
+		return h.uc.ListNodes(ctx, sorted(req.Msg.GetFilter(), req.Msg.GetOrderBy()), pageReq(req.Msg.GetPage()))
 	}, func(r ports.ListResult[query.NodeView], now time.Time) *v1.ListNodesResponse {
 		return &v1.ListNodesResponse{Nodes: mapSlice(r.Items, func(n query.NodeView) *v1.Node { return nodePB(n, now) }), NextPageToken: r.NextToken}
 	})
@@ -63,7 +63,7 @@ func (h *inventoryHandler) ListNodes(ctx context.Context, req *connect.Request[v
 
 func (h *inventoryHandler) ListWorkloads(ctx context.Context, req *connect.Request[v1.ListWorkloadsRequest]) (*connect.Response[v1.ListWorkloadsResponse], error) {
 	resp, err := serve(ctx, h, req, func() (ports.ListResult[query.WorkloadView], error) {
-		return h.uc.ListWorkloads(ctx, filter(req.Msg.GetFilter()), pageReq(req.Msg.GetPage()))
+		return h.uc.ListWorkloads(ctx, sorted(req.Msg.GetFilter(), req.Msg.GetOrderBy()), pageReq(req.Msg.GetPage()))
 	}, func(r ports.ListResult[query.WorkloadView], _ time.Time) *v1.ListWorkloadsResponse {
 		return &v1.ListWorkloadsResponse{Workloads: mapSlice(r.Items, workloadPB), NextPageToken: r.NextToken}
 	})
@@ -75,7 +75,7 @@ func (h *inventoryHandler) ListWorkloads(ctx context.Context, req *connect.Reque
 
 func (h *inventoryHandler) ListContainers(ctx context.Context, req *connect.Request[v1.ListContainersRequest]) (*connect.Response[v1.ListContainersResponse], error) {
 	return serve(ctx, h, req, func() (ports.ListResult[query.ContainerView], error) {
-		return h.uc.ListContainers(ctx, filter(req.Msg.GetFilter()), pageReq(req.Msg.GetPage()))
+		return h.uc.ListContainers(ctx, sorted(req.Msg.GetFilter(), req.Msg.GetOrderBy()), pageReq(req.Msg.GetPage()))
 	}, func(r ports.ListResult[query.ContainerView], _ time.Time) *v1.ListContainersResponse {
 		return &v1.ListContainersResponse{Containers: mapSlice(r.Items, containerPB), NextPageToken: r.NextToken}
 	})
@@ -83,7 +83,7 @@ func (h *inventoryHandler) ListContainers(ctx context.Context, req *connect.Requ
 
 func (h *inventoryHandler) ListImages(ctx context.Context, req *connect.Request[v1.ListImagesRequest]) (*connect.Response[v1.ListImagesResponse], error) {
 	resp, err := serve(ctx, h, req, func() (ports.ListResult[query.ImageView], error) {
-		return h.uc.ListImages(ctx, filter(req.Msg.GetFilter()), pageReq(req.Msg.GetPage()))
+		return h.uc.ListImages(ctx, sorted(req.Msg.GetFilter(), req.Msg.GetOrderBy()), pageReq(req.Msg.GetPage()))
 	}, func(r ports.ListResult[query.ImageView], _ time.Time) *v1.ListImagesResponse {
 		return &v1.ListImagesResponse{Images: mapSlice(r.Items, imagePB), NextPageToken: r.NextToken}
 	})
@@ -112,7 +112,7 @@ func (h *inventoryHandler) GetImage(ctx context.Context, req *connect.Request[v1
 
 func (h *inventoryHandler) ListProcesses(ctx context.Context, req *connect.Request[v1.ListProcessesRequest]) (*connect.Response[v1.ListProcessesResponse], error) {
 	return serve(ctx, h, req, func() (ports.ListResult[query.ProcessView], error) {
-		f := query.ProcessFilter{Filter: filter(req.Msg.GetFilter()), SHA256: req.Msg.GetSha256(), DriftOnly: req.Msg.GetDriftOnly()}
+		f := query.ProcessFilter{Filter: sorted(req.Msg.GetFilter(), req.Msg.GetOrderBy()), SHA256: req.Msg.GetSha256(), DriftOnly: req.Msg.GetDriftOnly()}
 		return h.uc.ListProcesses(ctx, f, pageReq(req.Msg.GetPage()))
 	}, func(r ports.ListResult[query.ProcessView], _ time.Time) *v1.ListProcessesResponse {
 		return &v1.ListProcessesResponse{Processes: mapSlice(r.Items, processPB), NextPageToken: r.NextToken}
@@ -121,10 +121,17 @@ func (h *inventoryHandler) ListProcesses(ctx context.Context, req *connect.Reque
 
 func (h *inventoryHandler) ListLoadedFiles(ctx context.Context, req *connect.Request[v1.ListLoadedFilesRequest]) (*connect.Response[v1.ListLoadedFilesResponse], error) {
 	return serve(ctx, h, req, func() (ports.ListResult[query.FileView], error) {
-		f := query.FileFilter{Filter: filter(req.Msg.GetFilter()), SHA256: req.Msg.GetSha256(), Kind: fileKinds.domain(req.Msg.GetKind()),
+		f := query.FileFilter{Filter: sorted(req.Msg.GetFilter(), req.Msg.GetOrderBy()), SHA256: req.Msg.GetSha256(), Kind: fileKinds.domain(req.Msg.GetKind()),
 			PURLPrefix: req.Msg.GetPackagePurl()}
 		return h.uc.ListFiles(ctx, f, pageReq(req.Msg.GetPage()))
 	}, func(r ports.ListResult[query.FileView], _ time.Time) *v1.ListLoadedFilesResponse {
 		return &v1.ListLoadedFilesResponse{LoadedFiles: mapSlice(r.Items, filePB), NextPageToken: r.NextToken}
 	})
+}
+
+// sorted is a list's filter with its order.
+func sorted(f *v1.Filter, orderBy string) query.Filter {
+	qf := filter(f)
+	qf.OrderBy = orderBy
+	return qf
 }

@@ -33,7 +33,7 @@ type clusterScan struct {
 	CreatedAt             int64  `bun:"created_at"`
 }
 
-var clusterExprs = []string{"c.name", "c.id"}
+var clusterCols = columns{"name": "c.name", "id": "c.id", "created_at": "c.created_at"}
 
 func clusterFrom(f query.Filter) (string, conds) {
 	var w conds
@@ -45,11 +45,12 @@ func clusterFrom(f query.Filter) (string, conds) {
 // ListClusters implements ports.QueryStore.
 func (s *Store) ListClusters(ctx context.Context, f query.Filter, limit int, after query.Cursor, now time.Time) (query.Page[query.ClusterView], error) {
 	from, w := clusterFrom(f)
-	w.after(query.ClusterOrder, clusterExprs, after)
+	order := sortOf(query.ClusterSorts, f.OrderBy)
+	orderSQL := clusterCols.sorted(&w, order, after)
 	var rows []clusterScan
 	q := `SELECT c.id, c.name, COALESCE(c.uid, '') AS uid, c.kubernetes_version, c.provider, c.controller_version, c.controller_status,
 		c.controller_message, c.controller_heartbeat_at, c.controller_report_at, c.controller_pending, c.created_at` +
-		from + w.sql() + orderBy(query.ClusterOrder, clusterExprs) + " LIMIT ?"
+		from + w.sql() + orderSQL + " LIMIT ?"
 	if err := s.db.NewRaw(q, append(w.args, limit+1)...).Scan(ctx, &rows); err != nil {
 		return query.Page[query.ClusterView]{}, fmt.Errorf("list clusters: %w", err)
 	}
@@ -84,7 +85,15 @@ func (s *Store) ListClusters(ctx context.Context, f query.Filter, limit int, aft
 			}
 		}
 	}
-	return page(views, limit, func(v *query.ClusterView) query.Cursor { return query.Cursor{v.Name, v.ID} }), nil
+	return page(views, limit, cursorOf(order, func(v *query.ClusterView, col string) string {
+		switch col {
+		case "name":
+			return v.Name
+		case "created_at":
+			return itoa(us(v.CreatedAt))
+		}
+		return v.ID
+	})), nil
 }
 
 // nodeCounts counts the existing nodes matching w (alias n) by effective
@@ -153,7 +162,7 @@ type nodeScan struct {
 	RestrictionReason       string `bun:"restriction_reason"`
 }
 
-var nodeExprs = []string{"c.name", "n.name", "n.cluster_id"}
+var nodeCols = columns{"cluster_name": "c.name", "name": "n.name", "cluster_id": "n.cluster_id", "last_heartbeat": "n.sensor_heartbeat_at"}
 
 // containersOf is an EXISTS over containers matching the filter's
 // namespace, workload and image, correlated by the given condition.
@@ -190,9 +199,10 @@ func nodeFrom(f query.Filter, now time.Time) (string, conds) {
 // ListNodes implements ports.QueryStore.
 func (s *Store) ListNodes(ctx context.Context, f query.Filter, limit int, after query.Cursor, now time.Time) (query.Page[query.NodeView], error) {
 	from, w := nodeFrom(f, now)
-	w.after(query.NodeOrder, nodeExprs, after)
+	order := sortOf(query.NodeSorts, f.OrderBy)
+	orderSQL := nodeCols.sorted(&w, order, after)
 	var rows []nodeScan
-	q := `SELECT n.*, c.name AS cluster_name` + from + w.sql() + orderBy(query.NodeOrder, nodeExprs) + " LIMIT ?"
+	q := `SELECT n.*, c.name AS cluster_name` + from + w.sql() + orderSQL + " LIMIT ?"
 	if err := s.db.NewRaw(q, append(w.args, limit+1)...).Scan(ctx, &rows); err != nil {
 		return query.Page[query.NodeView]{}, fmt.Errorf("list nodes: %w", err)
 	}
@@ -230,7 +240,17 @@ func (s *Store) ListNodes(ctx context.Context, f query.Filter, limit int, after 
 			}
 		}
 	}
-	return page(views, limit, func(v *query.NodeView) query.Cursor { return query.Cursor{v.ClusterName, v.Name, v.ClusterID} }), nil
+	return page(views, limit, cursorOf(order, func(v *query.NodeView, col string) string {
+		switch col {
+		case "cluster_name":
+			return v.ClusterName
+		case "name":
+			return v.Name
+		case "last_heartbeat":
+			return itoa(us(v.Sensor.LastHeartbeat))
+		}
+		return v.ClusterID
+	})), nil
 }
 
 // ---- workloads ----
@@ -241,7 +261,8 @@ type workloadScan struct {
 	ClusterName string `bun:"cluster_name"`
 }
 
-var workloadExprs = []string{"w.namespace", "w.name", "w.cluster_id", "w.uid"}
+var workloadCols = columns{"namespace": "w.namespace", "name": "w.name", "cluster_id": "w.cluster_id", "uid": "w.uid", "kind": "w.kind",
+	"cluster_name": "c.name", "first_seen": "w.first_seen", "last_seen": "w.last_seen"}
 
 func workloadFrom(f query.Filter, now time.Time) (string, conds) {
 	var w conds
@@ -271,10 +292,11 @@ func workloadFrom(f query.Filter, now time.Time) (string, conds) {
 // ListWorkloads implements ports.QueryStore.
 func (s *Store) ListWorkloads(ctx context.Context, f query.Filter, limit int, after query.Cursor, now time.Time) (query.Page[query.WorkloadView], error) {
 	from, w := workloadFrom(f, now)
-	w.after(query.WorkloadOrder, workloadExprs, after)
+	order := sortOf(query.WorkloadSorts, f.OrderBy)
+	orderSQL := workloadCols.sorted(&w, order, after)
 	var rows []workloadScan
 	q := `SELECT w.cluster_id, c.name AS cluster_name, w.uid, w.kind, w.api_version, w.namespace, w.name, w.labels, w.desired_replicas,
-		w.created_at, w.first_seen, w.last_seen, w.gone_at` + from + w.sql() + orderBy(query.WorkloadOrder, workloadExprs) + " LIMIT ?"
+		w.created_at, w.first_seen, w.last_seen, w.gone_at` + from + w.sql() + orderSQL + " LIMIT ?"
 	if err := s.db.NewRaw(q, append(w.args, limit+1)...).Scan(ctx, &rows); err != nil {
 		return query.Page[query.WorkloadView]{}, fmt.Errorf("list workloads: %w", err)
 	}
@@ -288,9 +310,25 @@ func (s *Store) ListWorkloads(ctx context.Context, f query.Filter, limit int, af
 	if err := s.workloadAggregates(ctx, views, f.Window, now); err != nil {
 		return query.Page[query.WorkloadView]{}, err
 	}
-	return page(views, limit, func(v *query.WorkloadView) query.Cursor {
-		return query.Cursor{v.Namespace, v.Name, v.ClusterID, v.UID}
-	}), nil
+	return page(views, limit, cursorOf(order, func(v *query.WorkloadView, col string) string {
+		switch col {
+		case "namespace":
+			return v.Namespace
+		case "name":
+			return v.Name
+		case "cluster_id":
+			return v.ClusterID
+		case "kind":
+			return v.Kind
+		case "cluster_name":
+			return v.ClusterName
+		case "first_seen":
+			return itoa(us(v.FirstSeen))
+		case "last_seen":
+			return itoa(us(v.LastSeen))
+		}
+		return v.UID
+	})), nil
 }
 
 // workloadAggregates fills a page of workloads with what runs them in the
@@ -399,7 +437,8 @@ type containerScan struct {
 	ClusterName string `bun:"cluster_name"`
 }
 
-var containerExprs = []string{"k.namespace", "k.pod_name", "k.name", "k.cluster_id", "k.pod_uid", "k.container_id"}
+var containerCols = columns{"namespace": "k.namespace", "pod_name": "k.pod_name", "name": "k.name", "cluster_id": "k.cluster_id",
+	"pod_uid": "k.pod_uid", "container_id": "k.container_id", "image": "k.image", "started_at": "k.started_at"}
 
 func containerFrom(f query.Filter, now time.Time) (string, conds) {
 	var w conds
@@ -424,11 +463,12 @@ func containerFrom(f query.Filter, now time.Time) (string, conds) {
 // ListContainers implements ports.QueryStore.
 func (s *Store) ListContainers(ctx context.Context, f query.Filter, limit int, after query.Cursor, now time.Time) (query.Page[query.ContainerView], error) {
 	from, w := containerFrom(f, now)
-	w.after(query.ContainerOrder, containerExprs, after)
+	order := sortOf(query.ContainerSorts, f.OrderBy)
+	orderSQL := containerCols.sorted(&w, order, after)
 	var rows []containerScan
 	q := `SELECT k.cluster_id, c.name AS cluster_name, k.pod_uid, k.name, k.container_id, k.namespace, k.pod_name, k.node_name,
 		k.workload_uid, k.workload_kind, k.workload_name, k.kind, k.image, k.image_digest, k.image_id, k.runtime, k.state,
-		k.restart_count, k.started_at, k.first_seen, k.gone_at` + from + w.sql() + orderBy(query.ContainerOrder, containerExprs) + " LIMIT ?"
+		k.restart_count, k.started_at, k.first_seen, k.gone_at` + from + w.sql() + orderSQL + " LIMIT ?"
 	if err := s.db.NewRaw(q, append(w.args, limit+1)...).Scan(ctx, &rows); err != nil {
 		return query.Page[query.ContainerView]{}, fmt.Errorf("list containers: %w", err)
 	}
@@ -441,14 +481,30 @@ func (s *Store) ListContainers(ctx context.Context, f query.Filter, limit int, a
 				RestartCount: r.RestartCount, StartedAt: fromUS(r.StartedAt)},
 			FirstSeen: fromUS(r.FirstSeen), GoneAt: fromUS(r.GoneAt)}
 	}
-	return page(views, limit, func(v *query.ContainerView) query.Cursor {
-		return query.Cursor{v.Namespace, v.PodName, v.Name, v.ClusterID, v.PodUID, v.ContainerID}
-	}), nil
+	return page(views, limit, cursorOf(order, func(v *query.ContainerView, col string) string {
+		switch col {
+		case "namespace":
+			return v.Namespace
+		case "pod_name":
+			return v.PodName
+		case "name":
+			return v.Name
+		case "cluster_id":
+			return v.ClusterID
+		case "pod_uid":
+			return v.PodUID
+		case "image":
+			return v.Image
+		case "started_at":
+			return itoa(us(v.StartedAt))
+		}
+		return v.ContainerID
+	})), nil
 }
 
 // ---- images ----
 
-var imageExprs = []string{"i.repository", "i.digest"}
+var imageCols = columns{"repository": "i.repository", "digest": "i.digest", "first_seen": "i.first_seen", "last_seen": "i.last_seen"}
 
 // imageContainers narrows containers (alias k) to the filter, for the
 // images list: an image is listed when a matching container runs it.
@@ -488,14 +544,15 @@ func imageFrom(f query.Filter, now time.Time) (string, conds) {
 // ListImages implements ports.QueryStore.
 func (s *Store) ListImages(ctx context.Context, f query.Filter, limit int, after query.Cursor, now time.Time) (query.Page[query.ImageView], error) {
 	from, w := imageFrom(f, now)
-	w.after(query.ImageOrder, imageExprs, after)
+	order := sortOf(query.ImageSorts, f.OrderBy)
+	orderSQL := imageCols.sorted(&w, order, after)
 	var rows []struct {
 		Digest     string `bun:"digest"`
 		Repository string `bun:"repository"`
 		FirstSeen  int64  `bun:"first_seen"`
 		LastSeen   int64  `bun:"last_seen"`
 	}
-	q := `SELECT i.digest, i.repository, i.first_seen, i.last_seen` + from + w.sql() + orderBy(query.ImageOrder, imageExprs) + " LIMIT ?"
+	q := `SELECT i.digest, i.repository, i.first_seen, i.last_seen` + from + w.sql() + orderSQL + " LIMIT ?"
 	if err := s.db.NewRaw(q, append(w.args, limit+1)...).Scan(ctx, &rows); err != nil {
 		return query.Page[query.ImageView]{}, fmt.Errorf("list images: %w", err)
 	}
@@ -508,7 +565,17 @@ func (s *Store) ListImages(ctx context.Context, f query.Filter, limit int, after
 	if err := s.imageAggregates(ctx, views, digests, f, now); err != nil {
 		return query.Page[query.ImageView]{}, err
 	}
-	return page(views, limit, func(v *query.ImageView) query.Cursor { return query.Cursor{v.Repository, v.Digest} }), nil
+	return page(views, limit, cursorOf(order, func(v *query.ImageView, col string) string {
+		switch col {
+		case "repository":
+			return v.Repository
+		case "first_seen":
+			return itoa(us(v.FirstSeen))
+		case "last_seen":
+			return itoa(us(v.LastSeen))
+		}
+		return v.Digest
+	})), nil
 }
 
 func (s *Store) imageAggregates(ctx context.Context, views []query.ImageView, digests []string, f query.Filter, now time.Time) error {
@@ -625,7 +692,26 @@ func runtimeFrom(table string, f query.Filter, now time.Time) (string, conds) {
 		LEFT JOIN containers k ON k.cluster_id = p.cluster_id AND k.container_id = p.container_id AND p.container_id <> ''`, w
 }
 
-var runtimeExprs = []string{"p.last_seen", "p.id"}
+// processSortCols and fileSortCols sort runtime records (alias p).
+var (
+	processSortCols = columns{"last_seen": "p.last_seen", "first_seen": "p.first_seen", "count": "p.count", "path": "p.executable_path", "id": "p.id"}
+	fileSortCols    = columns{"last_seen": "p.last_seen", "first_seen": "p.first_seen", "count": "p.count", "path": "p.path", "id": "p.id"}
+)
+
+// runtimeValue is a runtime record's value of a sort column.
+func runtimeValue(id int64, path string, first, last time.Time, count uint64, col string) string {
+	switch col {
+	case "last_seen":
+		return itoa(us(last))
+	case "first_seen":
+		return itoa(us(first))
+	case "count":
+		return itoa(int64(count))
+	case "path":
+		return path
+	}
+	return itoa(id)
+}
 
 type processScan struct {
 	ID                   int64  `bun:"id"`
@@ -669,9 +755,10 @@ func processFrom(f query.ProcessFilter, now time.Time) (string, conds) {
 // ListProcesses implements ports.QueryStore.
 func (s *Store) ListProcesses(ctx context.Context, f query.ProcessFilter, limit int, after query.Cursor, now time.Time) (query.Page[query.ProcessView], error) {
 	from, w := processFrom(f, now)
-	w.after(query.ProcessOrder, runtimeExprs, after)
+	order := sortOf(query.ProcessSorts, f.OrderBy)
+	orderSQL := processSortCols.sorted(&w, order, after)
 	var rows []processScan
-	q := `SELECT p.*, c.name AS cluster_name` + attributionCols + from + w.sql() + orderBy(query.ProcessOrder, runtimeExprs) + " LIMIT ?"
+	q := `SELECT p.*, c.name AS cluster_name` + attributionCols + from + w.sql() + orderSQL + " LIMIT ?"
 	if err := s.db.NewRaw(q, append(w.args, limit+1)...).Scan(ctx, &rows); err != nil {
 		return query.Page[query.ProcessView]{}, fmt.Errorf("list processes: %w", err)
 	}
@@ -685,9 +772,9 @@ func (s *Store) ListProcesses(ctx context.Context, f query.ProcessFilter, limit 
 				PackagePURLs: parseStrings(r.PackagePURLs), UnresolvedReason: r.UnresolvedReason},
 			Attribution: r.attributionScan.view()}
 	}
-	return page(views, limit, func(v *query.ProcessView) query.Cursor {
-		return query.Cursor{itoa(us(v.LastSeen)), itoa(v.ID)}
-	}), nil
+	return page(views, limit, cursorOf(order, func(v *query.ProcessView, col string) string {
+		return runtimeValue(v.ID, v.ExecutablePath, v.FirstSeen, v.LastSeen, v.Count, col)
+	})), nil
 }
 
 type fileScan struct {
@@ -731,9 +818,10 @@ func fileFrom(f query.FileFilter, now time.Time) (string, conds) {
 // ListFiles implements ports.QueryStore.
 func (s *Store) ListFiles(ctx context.Context, f query.FileFilter, limit int, after query.Cursor, now time.Time) (query.Page[query.FileView], error) {
 	from, w := fileFrom(f, now)
-	w.after(query.FileOrder, runtimeExprs, after)
+	order := sortOf(query.FileSorts, f.OrderBy)
+	orderSQL := fileSortCols.sorted(&w, order, after)
 	var rows []fileScan
-	q := `SELECT p.*, c.name AS cluster_name` + attributionCols + from + w.sql() + orderBy(query.FileOrder, runtimeExprs) + " LIMIT ?"
+	q := `SELECT p.*, c.name AS cluster_name` + attributionCols + from + w.sql() + orderSQL + " LIMIT ?"
 	if err := s.db.NewRaw(q, append(w.args, limit+1)...).Scan(ctx, &rows); err != nil {
 		return query.Page[query.FileView]{}, fmt.Errorf("list loaded files: %w", err)
 	}
@@ -746,9 +834,9 @@ func (s *Store) ListFiles(ctx context.Context, f query.FileFilter, limit int, af
 				Drift: r.Drift, UnresolvedReason: r.UnresolvedReason},
 			Attribution: r.attributionScan.view()}
 	}
-	return page(views, limit, func(v *query.FileView) query.Cursor {
-		return query.Cursor{itoa(us(v.LastSeen)), itoa(v.ID)}
-	}), nil
+	return page(views, limit, cursorOf(order, func(v *query.FileView, col string) string {
+		return runtimeValue(v.ID, v.Path, v.FirstSeen, v.LastSeen, v.Count, col)
+	})), nil
 }
 
 // ---- overview ----

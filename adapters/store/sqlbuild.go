@@ -130,3 +130,43 @@ func page[T any](rows []T, limit int, cursor func(*T) query.Cursor) query.Page[T
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// columns maps the column names of a list's orders to SQL expressions.
+type columns map[string]string
+
+// of is the expressions of an order's columns, in its order.
+func (c columns) of(o query.Order) []string {
+	out := make([]string, len(o))
+	for i, col := range o {
+		out[i] = c[col.Name]
+	}
+	return out
+}
+
+// sorted adds an order's keyset condition to w and returns its ORDER BY.
+func (c columns) sorted(w *conds, o query.Order, after query.Cursor) string {
+	exprs := c.of(o)
+	w.after(o, exprs, after)
+	return orderBy(o, exprs)
+}
+
+// cursorOf makes a row's cursor for an order from the row's values by
+// column name.
+func cursorOf[T any](o query.Order, value func(*T, string) string) func(*T) query.Cursor {
+	return func(row *T) query.Cursor {
+		c := make(query.Cursor, len(o))
+		for i, col := range o {
+			c[i] = value(row, col.Name)
+		}
+		return c
+	}
+}
+
+// sortOf resolves a filter's order name; the use case checked it.
+func sortOf(s query.Sorts, name string) query.Order {
+	o, err := s.Get(name)
+	if err != nil {
+		return s[""]
+	}
+	return o
+}

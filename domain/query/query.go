@@ -83,6 +83,9 @@ type Filter struct {
 	// Text is a case-insensitive substring of names, paths, hashes and
 	// references.
 	Text string
+	// OrderBy names the order of a list (see the list's Sorts); empty is
+	// its default.
+	OrderBy string
 }
 
 const maxFilterField = 512

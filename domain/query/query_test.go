@@ -1,6 +1,7 @@
 package query
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -122,4 +123,24 @@ func FuzzDecodeToken(f *testing.F) {
 			t.Fatalf("accepted a cursor of %d columns", len(c))
 		}
 	})
+}
+
+func TestSorts(t *testing.T) {
+	for name, sorts := range map[string]Sorts{"clusters": ClusterSorts, "nodes": NodeSorts, "workloads": WorkloadSorts,
+		"containers": ContainerSorts, "images": ImageSorts, "processes": ProcessSorts, "files": FileSorts} {
+		if _, err := sorts.Get(""); err != nil {
+			t.Errorf("%s has no default order", name)
+		}
+		for n, o := range sorts {
+			// The last column of every order is a unique key (id, uid,
+			// digest, container id, node name), so pages never overlap.
+			last := o[len(o)-1].Name
+			if !slices.Contains([]string{"id", "uid", "digest", "container_id", "name", "cluster_id"}, last) {
+				t.Errorf("%s sort %q ends with %q, not a unique key", name, n, last)
+			}
+		}
+	}
+	if _, err := ProcessSorts.Get("-argv"); err == nil || !strings.Contains(err.Error(), "-count, -first_seen, path") {
+		t.Errorf("unknown sort: %v", err)
+	}
 }

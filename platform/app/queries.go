@@ -27,14 +27,18 @@ func NewQueries(store ports.QueryStore, clock ports.Clock) *Queries {
 
 // fingerprint ties page tokens to a list and every filter field.
 func fingerprint(list string, f query.Filter, extra ...string) string {
-	parts := append([]string{f.Cluster, f.Namespace, f.Workload, f.Image, f.Node, f.Text, strconv.Itoa(int(f.Window))}, extra...)
+	parts := append([]string{f.Cluster, f.Namespace, f.Workload, f.Image, f.Node, f.Text, strconv.Itoa(int(f.Window)), f.OrderBy}, extra...)
 	return query.Fingerprint(list, parts...)
 }
 
 // list runs one paged list query: validate, decode, fetch, encode.
-func list[T any](ctx context.Context, q *Queries, name string, f query.Filter, extra []string, order query.Order, p ports.PageRequest,
+func list[T any](ctx context.Context, q *Queries, name string, f query.Filter, extra []string, sorts query.Sorts, p ports.PageRequest,
 	fetch func(limit int, after query.Cursor) (query.Page[T], error)) (ports.ListResult[T], error) {
 	if err := f.Validate(); err != nil {
+		return ports.ListResult[T]{}, err
+	}
+	order, err := sorts.Get(f.OrderBy)
+	if err != nil {
 		return ports.ListResult[T]{}, err
 	}
 	fp := fingerprint(name, f, extra...)
@@ -64,7 +68,7 @@ func (q *Queries) Overview(ctx context.Context, f query.Filter) (query.Overview,
 // ListClusters implements ports.Inventory.
 func (q *Queries) ListClusters(ctx context.Context, f query.Filter, p ports.PageRequest) (ports.ListResult[query.ClusterView], error) {
 	now := q.clock.Now()
-	return list(ctx, q, "clusters", f, nil, query.ClusterOrder, p, func(limit int, after query.Cursor) (query.Page[query.ClusterView], error) {
+	return list(ctx, q, "clusters", f, nil, query.ClusterSorts, p, func(limit int, after query.Cursor) (query.Page[query.ClusterView], error) {
 		return q.store.ListClusters(ctx, f, limit, after, now)
 	})
 }
@@ -72,7 +76,7 @@ func (q *Queries) ListClusters(ctx context.Context, f query.Filter, p ports.Page
 // ListNodes implements ports.Inventory.
 func (q *Queries) ListNodes(ctx context.Context, f query.Filter, p ports.PageRequest) (ports.ListResult[query.NodeView], error) {
 	now := q.clock.Now()
-	return list(ctx, q, "nodes", f, nil, query.NodeOrder, p, func(limit int, after query.Cursor) (query.Page[query.NodeView], error) {
+	return list(ctx, q, "nodes", f, nil, query.NodeSorts, p, func(limit int, after query.Cursor) (query.Page[query.NodeView], error) {
 		return q.store.ListNodes(ctx, f, limit, after, now)
 	})
 }
@@ -80,7 +84,7 @@ func (q *Queries) ListNodes(ctx context.Context, f query.Filter, p ports.PageReq
 // ListWorkloads implements ports.Inventory.
 func (q *Queries) ListWorkloads(ctx context.Context, f query.Filter, p ports.PageRequest) (ports.ListResult[query.WorkloadView], error) {
 	now := q.clock.Now()
-	return list(ctx, q, "workloads", f, nil, query.WorkloadOrder, p, func(limit int, after query.Cursor) (query.Page[query.WorkloadView], error) {
+	return list(ctx, q, "workloads", f, nil, query.WorkloadSorts, p, func(limit int, after query.Cursor) (query.Page[query.WorkloadView], error) {
 		return q.store.ListWorkloads(ctx, f, limit, after, now)
 	})
 }
@@ -88,7 +92,7 @@ func (q *Queries) ListWorkloads(ctx context.Context, f query.Filter, p ports.Pag
 // ListContainers implements ports.Inventory.
 func (q *Queries) ListContainers(ctx context.Context, f query.Filter, p ports.PageRequest) (ports.ListResult[query.ContainerView], error) {
 	now := q.clock.Now()
-	return list(ctx, q, "containers", f, nil, query.ContainerOrder, p, func(limit int, after query.Cursor) (query.Page[query.ContainerView], error) {
+	return list(ctx, q, "containers", f, nil, query.ContainerSorts, p, func(limit int, after query.Cursor) (query.Page[query.ContainerView], error) {
 		return q.store.ListContainers(ctx, f, limit, after, now)
 	})
 }
@@ -96,7 +100,7 @@ func (q *Queries) ListContainers(ctx context.Context, f query.Filter, p ports.Pa
 // ListImages implements ports.Inventory.
 func (q *Queries) ListImages(ctx context.Context, f query.Filter, p ports.PageRequest) (ports.ListResult[query.ImageView], error) {
 	now := q.clock.Now()
-	return list(ctx, q, "images", f, nil, query.ImageOrder, p, func(limit int, after query.Cursor) (query.Page[query.ImageView], error) {
+	return list(ctx, q, "images", f, nil, query.ImageSorts, p, func(limit int, after query.Cursor) (query.Page[query.ImageView], error) {
 		return q.store.ListImages(ctx, f, limit, after, now)
 	})
 }
@@ -107,7 +111,7 @@ func (q *Queries) ListProcesses(ctx context.Context, f query.ProcessFilter, p po
 		return ports.ListResult[query.ProcessView]{}, domain.Invalidf("sha256 %q is not 64 lowercase hex characters", domain.Clip(f.SHA256))
 	}
 	now := q.clock.Now()
-	return list(ctx, q, "processes", f.Filter, []string{f.SHA256, strconv.FormatBool(f.DriftOnly)}, query.ProcessOrder, p,
+	return list(ctx, q, "processes", f.Filter, []string{f.SHA256, strconv.FormatBool(f.DriftOnly)}, query.ProcessSorts, p,
 		func(limit int, after query.Cursor) (query.Page[query.ProcessView], error) {
 			return q.store.ListProcesses(ctx, f, limit, after, now)
 		})
@@ -122,7 +126,7 @@ func (q *Queries) ListFiles(ctx context.Context, f query.FileFilter, p ports.Pag
 		return ports.ListResult[query.FileView]{}, domain.Invalidf("package URL filter is %d bytes, at most 512", len(f.PURLPrefix))
 	}
 	now := q.clock.Now()
-	return list(ctx, q, "files", f.Filter, []string{f.SHA256, string(f.Kind), f.PURLPrefix}, query.FileOrder, p,
+	return list(ctx, q, "files", f.Filter, []string{f.SHA256, string(f.Kind), f.PURLPrefix}, query.FileSorts, p,
 		func(limit int, after query.Cursor) (query.Page[query.FileView], error) {
 			return q.store.ListFiles(ctx, f, limit, after, now)
 		})

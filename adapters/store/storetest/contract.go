@@ -611,11 +611,40 @@ func testPagination(t *testing.T, s ports.Store) {
 	checkPages(t, "workloads", 7*3, query.WorkloadOrder, func(after query.Cursor) (query.Page[query.WorkloadView], error) {
 		return s.ListWorkloads(ctx, query.Filter{}, 5, after, t0)
 	}, func(v query.WorkloadView) query.Cursor { return query.Cursor{v.Namespace, v.Name, v.ClusterID, v.UID} })
-	checkPages(t, "processes", 37, query.ProcessOrder, func(after query.Cursor) (query.Page[query.ProcessView], error) {
-		return s.ListProcesses(ctx, query.ProcessFilter{}, 6, after, t0.Add(time.Hour))
-	}, func(v query.ProcessView) query.Cursor {
-		return query.Cursor{fmt.Sprint(v.LastSeen.UnixMicro()), fmt.Sprint(v.ID)}
-	})
+	// Every order a list offers pages without gaps or repeats.
+	for name, order := range query.ProcessSorts {
+		checkPages(t, "processes by "+name, 37, order, func(after query.Cursor) (query.Page[query.ProcessView], error) {
+			return s.ListProcesses(ctx, query.ProcessFilter{Filter: query.Filter{OrderBy: name}}, 6, after, t0.Add(time.Hour))
+		}, func(v query.ProcessView) query.Cursor {
+			return keyOf(order, map[string]string{"last_seen": fmt.Sprint(v.LastSeen.UnixMicro()), "first_seen": fmt.Sprint(v.FirstSeen.UnixMicro()),
+				"count": fmt.Sprint(v.Count), "path": v.ExecutablePath, "id": fmt.Sprint(v.ID)})
+		})
+	}
+	for name, order := range query.WorkloadSorts {
+		checkPages(t, "workloads by "+name, 7*3, order, func(after query.Cursor) (query.Page[query.WorkloadView], error) {
+			return s.ListWorkloads(ctx, query.Filter{OrderBy: name}, 4, after, t0)
+		}, func(v query.WorkloadView) query.Cursor {
+			return keyOf(order, map[string]string{"namespace": v.Namespace, "name": v.Name, "kind": v.Kind, "cluster_name": v.ClusterName,
+				"cluster_id": v.ClusterID, "uid": v.UID, "first_seen": fmt.Sprint(v.FirstSeen.UnixMicro()), "last_seen": fmt.Sprint(v.LastSeen.UnixMicro())})
+		})
+	}
+	for name, order := range query.ContainerSorts {
+		checkPages(t, "containers by "+name, 23, order, func(after query.Cursor) (query.Page[query.ContainerView], error) {
+			return s.ListContainers(ctx, query.Filter{OrderBy: name}, 5, after, t0)
+		}, func(v query.ContainerView) query.Cursor {
+			return keyOf(order, map[string]string{"namespace": v.Namespace, "pod_name": v.PodName, "name": v.Name, "cluster_id": v.ClusterID,
+				"pod_uid": v.PodUID, "container_id": v.ContainerID, "image": v.Image, "started_at": fmt.Sprint(v.StartedAt.UnixMicro())})
+		})
+	}
+}
+
+// keyOf is a row's cursor for an order, from its values by column name.
+func keyOf(o query.Order, values map[string]string) query.Cursor {
+	c := make(query.Cursor, len(o))
+	for i, col := range o {
+		c[i] = values[col.Name]
+	}
+	return c
 }
 
 // checkPages pages through a list and checks every row comes once, in the

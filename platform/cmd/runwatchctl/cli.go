@@ -80,7 +80,7 @@ Commands:
 	}
 	fmt.Fprintf(c.errw, `
 Filters (list commands): --cluster, --namespace, --workload, --image, --node,
-  --window now|1h|24h|3d|7d|10d, --text, --limit N, --page-token T, --all
+  --window now|1h|24h|3d|7d|10d, --text, --sort ORDER, --limit N, --page-token T, --all
 
 The server is --server, RUNWATCH_SERVER, the server of 'runwatchctl login', or
 http://127.0.0.1:8080. The token is --token, RUNWATCH_API_TOKEN,
@@ -190,6 +190,7 @@ type listFlags struct {
 	limit  int
 	token  string
 	all    bool
+	sort   string
 }
 
 func (l *listFlags) bind(fs *flag.FlagSet) {
@@ -203,6 +204,7 @@ func (l *listFlags) bind(fs *flag.FlagSet) {
 	fs.IntVar(&l.limit, "limit", 50, "rows per page (at most 1000)")
 	fs.StringVar(&l.token, "page-token", "", "page token from a previous page")
 	fs.BoolVar(&l.all, "all", false, "follow every page")
+	fs.StringVar(&l.sort, "sort", "", "order of the list (the API's order_by, e.g. -last_seen, name, path)")
 }
 
 var windowNames = map[string]v1.TimeWindow{
@@ -390,7 +392,7 @@ func (c *cli) overview(ctx context.Context, args []string) error {
 }
 
 func listCommand[Res proto.Message](c *cli, ctx context.Context, name string, args []string, extra func(*flag.FlagSet),
-	call func(*v1.Filter, *v1.Page) (Res, string, error), rows func(Res) [][]string, header []string) error {
+	call func(*v1.Filter, *v1.Page, string) (Res, string, error), rows func(Res) [][]string, header []string) error {
 	var l listFlags
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	l.bind(fs)
@@ -404,12 +406,12 @@ func listCommand[Res proto.Message](c *cli, ctx context.Context, name string, ar
 	if err != nil {
 		return err
 	}
-	return pages(c, ctx, &l, func(p *v1.Page) (Res, string, error) { return call(f, p) }, rows, header)
+	return pages(c, ctx, &l, func(p *v1.Page) (Res, string, error) { return call(f, p, l.sort) }, rows, header)
 }
 
 func (c *cli) clusters(ctx context.Context, args []string) error {
-	return listCommand(c, ctx, "clusters", args, nil, func(f *v1.Filter, p *v1.Page) (*v1.ListClustersResponse, string, error) {
-		r, err := c.inventory.ListClusters(ctx, connect.NewRequest(&v1.ListClustersRequest{Filter: f, Page: p}))
+	return listCommand(c, ctx, "clusters", args, nil, func(f *v1.Filter, p *v1.Page, order string) (*v1.ListClustersResponse, string, error) {
+		r, err := c.inventory.ListClusters(ctx, connect.NewRequest(&v1.ListClustersRequest{Filter: f, Page: p, OrderBy: order}))
 		if err != nil {
 			return nil, "", err
 		}
@@ -426,8 +428,8 @@ func (c *cli) clusters(ctx context.Context, args []string) error {
 }
 
 func (c *cli) nodes(ctx context.Context, args []string) error {
-	return listCommand(c, ctx, "nodes", args, nil, func(f *v1.Filter, p *v1.Page) (*v1.ListNodesResponse, string, error) {
-		r, err := c.inventory.ListNodes(ctx, connect.NewRequest(&v1.ListNodesRequest{Filter: f, Page: p}))
+	return listCommand(c, ctx, "nodes", args, nil, func(f *v1.Filter, p *v1.Page, order string) (*v1.ListNodesResponse, string, error) {
+		r, err := c.inventory.ListNodes(ctx, connect.NewRequest(&v1.ListNodesRequest{Filter: f, Page: p, OrderBy: order}))
 		if err != nil {
 			return nil, "", err
 		}
@@ -444,8 +446,8 @@ func (c *cli) nodes(ctx context.Context, args []string) error {
 }
 
 func (c *cli) workloads(ctx context.Context, args []string) error {
-	return listCommand(c, ctx, "workloads", args, nil, func(f *v1.Filter, p *v1.Page) (*v1.ListWorkloadsResponse, string, error) {
-		r, err := c.inventory.ListWorkloads(ctx, connect.NewRequest(&v1.ListWorkloadsRequest{Filter: f, Page: p}))
+	return listCommand(c, ctx, "workloads", args, nil, func(f *v1.Filter, p *v1.Page, order string) (*v1.ListWorkloadsResponse, string, error) {
+		r, err := c.inventory.ListWorkloads(ctx, connect.NewRequest(&v1.ListWorkloadsRequest{Filter: f, Page: p, OrderBy: order}))
 		if err != nil {
 			return nil, "", err
 		}
@@ -464,8 +466,8 @@ func (c *cli) workloads(ctx context.Context, args []string) error {
 }
 
 func (c *cli) containers(ctx context.Context, args []string) error {
-	return listCommand(c, ctx, "containers", args, nil, func(f *v1.Filter, p *v1.Page) (*v1.ListContainersResponse, string, error) {
-		r, err := c.inventory.ListContainers(ctx, connect.NewRequest(&v1.ListContainersRequest{Filter: f, Page: p}))
+	return listCommand(c, ctx, "containers", args, nil, func(f *v1.Filter, p *v1.Page, order string) (*v1.ListContainersResponse, string, error) {
+		r, err := c.inventory.ListContainers(ctx, connect.NewRequest(&v1.ListContainersRequest{Filter: f, Page: p, OrderBy: order}))
 		if err != nil {
 			return nil, "", err
 		}
@@ -480,8 +482,8 @@ func (c *cli) containers(ctx context.Context, args []string) error {
 }
 
 func (c *cli) images(ctx context.Context, args []string) error {
-	return listCommand(c, ctx, "images", args, nil, func(f *v1.Filter, p *v1.Page) (*v1.ListImagesResponse, string, error) {
-		r, err := c.inventory.ListImages(ctx, connect.NewRequest(&v1.ListImagesRequest{Filter: f, Page: p}))
+	return listCommand(c, ctx, "images", args, nil, func(f *v1.Filter, p *v1.Page, order string) (*v1.ListImagesResponse, string, error) {
+		r, err := c.inventory.ListImages(ctx, connect.NewRequest(&v1.ListImagesRequest{Filter: f, Page: p, OrderBy: order}))
 		if err != nil {
 			return nil, "", err
 		}
@@ -548,8 +550,8 @@ func (c *cli) processes(ctx context.Context, args []string) error {
 	return listCommand(c, ctx, "processes", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&sha, "sha256", "", "exact sha256 of the executable")
 		fs.BoolVar(&driftOnly, "drift", false, "only executables not in their image")
-	}, func(f *v1.Filter, p *v1.Page) (*v1.ListProcessesResponse, string, error) {
-		r, err := c.inventory.ListProcesses(ctx, connect.NewRequest(&v1.ListProcessesRequest{Filter: f, Page: p, Sha256: sha, DriftOnly: driftOnly}))
+	}, func(f *v1.Filter, p *v1.Page, order string) (*v1.ListProcessesResponse, string, error) {
+		r, err := c.inventory.ListProcesses(ctx, connect.NewRequest(&v1.ListProcessesRequest{Filter: f, Page: p, Sha256: sha, DriftOnly: driftOnly, OrderBy: order}))
 		if err != nil {
 			return nil, "", err
 		}
@@ -573,12 +575,12 @@ func (c *cli) files(ctx context.Context, args []string) error {
 		fs.StringVar(&sha, "sha256", "", "exact sha256 of the file")
 		fs.StringVar(&kind, "kind", "", "executable, shared_library, jar, script or interpreted_module")
 		fs.StringVar(&purl, "purl", "", "package URL prefix, e.g. pkg:golang/golang.org/x/text")
-	}, func(f *v1.Filter, p *v1.Page) (*v1.ListLoadedFilesResponse, string, error) {
+	}, func(f *v1.Filter, p *v1.Page, order string) (*v1.ListLoadedFilesResponse, string, error) {
 		k, ok := fileKindNames[kind]
 		if !ok {
 			return nil, "", fmt.Errorf("--kind %q is not one of executable, shared_library, jar, script, interpreted_module", kind)
 		}
-		r, err := c.inventory.ListLoadedFiles(ctx, connect.NewRequest(&v1.ListLoadedFilesRequest{Filter: f, Page: p, Sha256: sha, Kind: k, PackagePurl: purl}))
+		r, err := c.inventory.ListLoadedFiles(ctx, connect.NewRequest(&v1.ListLoadedFilesRequest{Filter: f, Page: p, Sha256: sha, Kind: k, PackagePurl: purl, OrderBy: order}))
 		if err != nil {
 			return nil, "", err
 		}

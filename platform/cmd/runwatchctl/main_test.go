@@ -38,6 +38,7 @@ func TestCLI(t *testing.T) {
 		{"image", []string{"image", platformtest.NginxDigest}, []string{"Deployment/web", "/usr/bin/tool-000", "libssl.so.3", "pkg:deb/debian/libssl3@3.0.15"}},
 		{"processes with filters", []string{"processes", "--workload", "web", "--text", "tool-02", "--window", "1h"}, []string{"shop/web-1/nginx", "/usr/bin/tool-020", "/usr/bin/tool-029"}},
 		{"files by purl", []string{"files", "--purl", "pkg:deb/debian/libssl3"}, []string{"libssl.so.3", "shared_library"}},
+		{"processes sorted by path", []string{"processes", "--sort", "path", "--limit", "2"}, []string{"/usr/bin/tool-000", "/usr/bin/tool-001"}},
 		{"overview", []string{"overview"}, []string{"processes", "30", "sensor running 1"}},
 	}
 	for _, tt := range tests {
@@ -84,6 +85,7 @@ func TestCLI(t *testing.T) {
 		{"image", "sha256:nope"},
 		{"frobnicate"},
 		{"-o", "yaml", "clusters"},
+		{"processes", "--sort", "argv"},
 	} {
 		if _, errs, code := ctl(t, in, args...); code == 0 || errs == "" {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errs)

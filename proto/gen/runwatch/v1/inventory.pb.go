@@ -691,9 +691,12 @@ func (x *Cluster) GetCreatedAt() *timestamppb.Timestamp {
 }
 
 type ListClustersRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Filter        *Filter                `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
-	Page          *Page                  `protobuf:"bytes,2,opt,name=page,proto3" json:"page,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Filter *Filter                `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
+	Page   *Page                  `protobuf:"bytes,2,opt,name=page,proto3" json:"page,omitempty"`
+	// The order: "" (by name) or "-created_at".
+	// Page tokens belong to the order they were made for.
+	OrderBy       string `protobuf:"bytes,3,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -740,6 +743,13 @@ func (x *ListClustersRequest) GetPage() *Page {
 		return x.Page
 	}
 	return nil
+}
+
+func (x *ListClustersRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
 }
 
 type ListClustersResponse struct {
@@ -1079,9 +1089,12 @@ func (x *Node) GetSensorOnly() bool {
 }
 
 type ListNodesRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Filter        *Filter                `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
-	Page          *Page                  `protobuf:"bytes,2,opt,name=page,proto3" json:"page,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Filter *Filter                `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
+	Page   *Page                  `protobuf:"bytes,2,opt,name=page,proto3" json:"page,omitempty"`
+	// The order: "" (by cluster, then name), "name" or "-last_heartbeat".
+	// Page tokens belong to the order they were made for.
+	OrderBy       string `protobuf:"bytes,3,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1128,6 +1141,13 @@ func (x *ListNodesRequest) GetPage() *Page {
 		return x.Page
 	}
 	return nil
+}
+
+func (x *ListNodesRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
 }
 
 type ListNodesResponse struct {
@@ -1366,9 +1386,12 @@ func (x *Workload) GetRisks() []*Risk {
 }
 
 type ListWorkloadsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Filter        *Filter                `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
-	Page          *Page                  `protobuf:"bytes,2,opt,name=page,proto3" json:"page,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Filter *Filter                `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
+	Page   *Page                  `protobuf:"bytes,2,opt,name=page,proto3" json:"page,omitempty"`
+	// The order: "" (by namespace, then name), "name", "kind", "cluster", "-first_seen" or "-last_seen".
+	// Page tokens belong to the order they were made for.
+	OrderBy       string `protobuf:"bytes,3,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1415,6 +1438,13 @@ func (x *ListWorkloadsRequest) GetPage() *Page {
 		return x.Page
 	}
 	return nil
+}
+
+func (x *ListWorkloadsRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
 }
 
 type ListWorkloadsResponse struct {
@@ -1703,9 +1733,12 @@ func (x *Container) GetGoneAt() *timestamppb.Timestamp {
 }
 
 type ListContainersRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Filter        *Filter                `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
-	Page          *Page                  `protobuf:"bytes,2,opt,name=page,proto3" json:"page,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Filter *Filter                `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
+	Page   *Page                  `protobuf:"bytes,2,opt,name=page,proto3" json:"page,omitempty"`
+	// The order: "" (by namespace, pod, name), "image" or "-started_at".
+	// Page tokens belong to the order they were made for.
+	OrderBy       string `protobuf:"bytes,3,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1752,6 +1785,13 @@ func (x *ListContainersRequest) GetPage() *Page {
 		return x.Page
 	}
 	return nil
+}
+
+func (x *ListContainersRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
 }
 
 type ListContainersResponse struct {
@@ -1943,9 +1983,12 @@ func (x *Image) GetEnrichment() *ImageEnrichment {
 }
 
 type ListImagesRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Filter        *Filter                `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
-	Page          *Page                  `protobuf:"bytes,2,opt,name=page,proto3" json:"page,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Filter *Filter                `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
+	Page   *Page                  `protobuf:"bytes,2,opt,name=page,proto3" json:"page,omitempty"`
+	// The order: "" (by repository), "-first_seen" or "-last_seen".
+	// Page tokens belong to the order they were made for.
+	OrderBy       string `protobuf:"bytes,3,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1992,6 +2035,13 @@ func (x *ListImagesRequest) GetPage() *Page {
 		return x.Page
 	}
 	return nil
+}
+
+func (x *ListImagesRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
 }
 
 type ListImagesResponse struct {
@@ -2407,7 +2457,10 @@ type ListProcessesRequest struct {
 	// Exact sha256 of the executable.
 	Sha256 string `protobuf:"bytes,3,opt,name=sha256,proto3" json:"sha256,omitempty"`
 	// Only executables not part of their image.
-	DriftOnly     bool `protobuf:"varint,4,opt,name=drift_only,json=driftOnly,proto3" json:"drift_only,omitempty"`
+	DriftOnly bool `protobuf:"varint,4,opt,name=drift_only,json=driftOnly,proto3" json:"drift_only,omitempty"`
+	// The order: "" (the most recently seen first), "-first_seen", "-count" or "path".
+	// Page tokens belong to the order they were made for.
+	OrderBy       string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2468,6 +2521,13 @@ func (x *ListProcessesRequest) GetDriftOnly() bool {
 		return x.DriftOnly
 	}
 	return false
+}
+
+func (x *ListProcessesRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
+	}
+	return ""
 }
 
 type ListProcessesResponse struct {
@@ -2727,7 +2787,10 @@ type ListLoadedFilesRequest struct {
 	Sha256 string                 `protobuf:"bytes,3,opt,name=sha256,proto3" json:"sha256,omitempty"`
 	Kind   FileKind               `protobuf:"varint,4,opt,name=kind,proto3,enum=runwatch.v1.FileKind" json:"kind,omitempty"`
 	// A package URL, matched by prefix ("pkg:golang/golang.org/x/text").
-	PackagePurl   string `protobuf:"bytes,5,opt,name=package_purl,json=packagePurl,proto3" json:"package_purl,omitempty"`
+	PackagePurl string `protobuf:"bytes,5,opt,name=package_purl,json=packagePurl,proto3" json:"package_purl,omitempty"`
+	// The order: "" (the most recently seen first), "-first_seen", "-count" or "path".
+	// Page tokens belong to the order they were made for.
+	OrderBy       string `protobuf:"bytes,6,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2793,6 +2856,13 @@ func (x *ListLoadedFilesRequest) GetKind() FileKind {
 func (x *ListLoadedFilesRequest) GetPackagePurl() string {
 	if x != nil {
 		return x.PackagePurl
+	}
+	return ""
+}
+
+func (x *ListLoadedFilesRequest) GetOrderBy() string {
+	if x != nil {
+		return x.OrderBy
 	}
 	return ""
 }
@@ -3043,10 +3113,11 @@ const file_runwatch_v1_inventory_proto_rawDesc = "" +
 	"\x05nodes\x18\a \x01(\v2\x17.runwatch.v1.NodeCountsR\x05nodes\x12\x1c\n" +
 	"\tworkloads\x18\b \x01(\x03R\tworkloads\x129\n" +
 	"\n" +
-	"created_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"i\n" +
+	"created_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"\x84\x01\n" +
 	"\x13ListClustersRequest\x12+\n" +
 	"\x06filter\x18\x01 \x01(\v2\x13.runwatch.v1.FilterR\x06filter\x12%\n" +
-	"\x04page\x18\x02 \x01(\v2\x11.runwatch.v1.PageR\x04page\"p\n" +
+	"\x04page\x18\x02 \x01(\v2\x11.runwatch.v1.PageR\x04page\x12\x19\n" +
+	"\border_by\x18\x03 \x01(\tR\aorderBy\"p\n" +
 	"\x14ListClustersResponse\x120\n" +
 	"\bclusters\x18\x01 \x03(\v2\x14.runwatch.v1.ClusterR\bclusters\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xca\x03\n" +
@@ -3082,10 +3153,11 @@ const file_runwatch_v1_inventory_proto_rawDesc = "" +
 	"\tlast_seen\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\x123\n" +
 	"\agone_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\x06goneAt\x12\x1f\n" +
 	"\vsensor_only\x18\x10 \x01(\bR\n" +
-	"sensorOnly\"f\n" +
+	"sensorOnly\"\x81\x01\n" +
 	"\x10ListNodesRequest\x12+\n" +
 	"\x06filter\x18\x01 \x01(\v2\x13.runwatch.v1.FilterR\x06filter\x12%\n" +
-	"\x04page\x18\x02 \x01(\v2\x11.runwatch.v1.PageR\x04page\"d\n" +
+	"\x04page\x18\x02 \x01(\v2\x11.runwatch.v1.PageR\x04page\x12\x19\n" +
+	"\border_by\x18\x03 \x01(\tR\aorderBy\"d\n" +
 	"\x11ListNodesResponse\x12'\n" +
 	"\x05nodes\x18\x01 \x03(\v2\x11.runwatch.v1.NodeR\x05nodes\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc1\x05\n" +
@@ -3115,10 +3187,11 @@ const file_runwatch_v1_inventory_proto_rawDesc = "" +
 	"\x05risks\x18\x12 \x03(\v2\x11.runwatch.v1.RiskR\x05risks\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"j\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x85\x01\n" +
 	"\x14ListWorkloadsRequest\x12+\n" +
 	"\x06filter\x18\x01 \x01(\v2\x13.runwatch.v1.FilterR\x06filter\x12%\n" +
-	"\x04page\x18\x02 \x01(\v2\x11.runwatch.v1.PageR\x04page\"t\n" +
+	"\x04page\x18\x02 \x01(\v2\x11.runwatch.v1.PageR\x04page\x12\x19\n" +
+	"\border_by\x18\x03 \x01(\tR\aorderBy\"t\n" +
 	"\x15ListWorkloadsResponse\x123\n" +
 	"\tworkloads\x18\x01 \x03(\v2\x15.runwatch.v1.WorkloadR\tworkloads\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"G\n" +
@@ -3147,10 +3220,11 @@ const file_runwatch_v1_inventory_proto_rawDesc = "" +
 	"started_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x129\n" +
 	"\n" +
 	"first_seen\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tfirstSeen\x123\n" +
-	"\agone_at\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\x06goneAt\"k\n" +
+	"\agone_at\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\x06goneAt\"\x86\x01\n" +
 	"\x15ListContainersRequest\x12+\n" +
 	"\x06filter\x18\x01 \x01(\v2\x13.runwatch.v1.FilterR\x06filter\x12%\n" +
-	"\x04page\x18\x02 \x01(\v2\x11.runwatch.v1.PageR\x04page\"x\n" +
+	"\x04page\x18\x02 \x01(\v2\x11.runwatch.v1.PageR\x04page\x12\x19\n" +
+	"\border_by\x18\x03 \x01(\tR\aorderBy\"x\n" +
 	"\x16ListContainersResponse\x126\n" +
 	"\n" +
 	"containers\x18\x01 \x03(\v2\x16.runwatch.v1.ContainerR\n" +
@@ -3178,10 +3252,11 @@ const file_runwatch_v1_inventory_proto_rawDesc = "" +
 	"\tlast_seen\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\x12<\n" +
 	"\n" +
 	"enrichment\x18\f \x01(\v2\x1c.runwatch.v1.ImageEnrichmentR\n" +
-	"enrichment\"g\n" +
+	"enrichment\"\x82\x01\n" +
 	"\x11ListImagesRequest\x12+\n" +
 	"\x06filter\x18\x01 \x01(\v2\x13.runwatch.v1.FilterR\x06filter\x12%\n" +
-	"\x04page\x18\x02 \x01(\v2\x11.runwatch.v1.PageR\x04page\"h\n" +
+	"\x04page\x18\x02 \x01(\v2\x11.runwatch.v1.PageR\x04page\x12\x19\n" +
+	"\border_by\x18\x03 \x01(\tR\aorderBy\"h\n" +
 	"\x12ListImagesResponse\x12*\n" +
 	"\x06images\x18\x01 \x03(\v2\x12.runwatch.v1.ImageR\x06images\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"Z\n" +
@@ -3222,13 +3297,14 @@ const file_runwatch_v1_inventory_proto_rawDesc = "" +
 	"\x05count\x18\x13 \x01(\x04R\x05count\x12\x14\n" +
 	"\x05drift\x18\x14 \x01(\bR\x05drift\x12#\n" +
 	"\rpackage_purls\x18\x15 \x03(\tR\fpackagePurls\x12+\n" +
-	"\x11unresolved_reason\x18\x16 \x01(\tR\x10unresolvedReason\"\xa1\x01\n" +
+	"\x11unresolved_reason\x18\x16 \x01(\tR\x10unresolvedReason\"\xbc\x01\n" +
 	"\x14ListProcessesRequest\x12+\n" +
 	"\x06filter\x18\x01 \x01(\v2\x13.runwatch.v1.FilterR\x06filter\x12%\n" +
 	"\x04page\x18\x02 \x01(\v2\x11.runwatch.v1.PageR\x04page\x12\x16\n" +
 	"\x06sha256\x18\x03 \x01(\tR\x06sha256\x12\x1d\n" +
 	"\n" +
-	"drift_only\x18\x04 \x01(\bR\tdriftOnly\"s\n" +
+	"drift_only\x18\x04 \x01(\bR\tdriftOnly\x12\x19\n" +
+	"\border_by\x18\x05 \x01(\tR\aorderBy\"s\n" +
 	"\x15ListProcessesResponse\x122\n" +
 	"\tprocesses\x18\x01 \x03(\v2\x14.runwatch.v1.ProcessR\tprocesses\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe2\x05\n" +
@@ -3256,13 +3332,14 @@ const file_runwatch_v1_inventory_proto_rawDesc = "" +
 	"\tlast_seen\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\x12\x14\n" +
 	"\x05count\x18\x12 \x01(\x04R\x05count\x12\x14\n" +
 	"\x05drift\x18\x13 \x01(\bR\x05drift\x12+\n" +
-	"\x11unresolved_reason\x18\x14 \x01(\tR\x10unresolvedReason\"\xd2\x01\n" +
+	"\x11unresolved_reason\x18\x14 \x01(\tR\x10unresolvedReason\"\xed\x01\n" +
 	"\x16ListLoadedFilesRequest\x12+\n" +
 	"\x06filter\x18\x01 \x01(\v2\x13.runwatch.v1.FilterR\x06filter\x12%\n" +
 	"\x04page\x18\x02 \x01(\v2\x11.runwatch.v1.PageR\x04page\x12\x16\n" +
 	"\x06sha256\x18\x03 \x01(\tR\x06sha256\x12)\n" +
 	"\x04kind\x18\x04 \x01(\x0e2\x15.runwatch.v1.FileKindR\x04kind\x12!\n" +
-	"\fpackage_purl\x18\x05 \x01(\tR\vpackagePurl\"}\n" +
+	"\fpackage_purl\x18\x05 \x01(\tR\vpackagePurl\x12\x19\n" +
+	"\border_by\x18\x06 \x01(\tR\aorderBy\"}\n" +
 	"\x17ListLoadedFilesResponse\x12:\n" +
 	"\floaded_files\x18\x01 \x03(\v2\x17.runwatch.v1.LoadedFileR\vloadedFiles\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"}\n" +
