@@ -221,13 +221,12 @@ type vexStatement struct {
 func (w Writer) VEX(d ports.ExportData) ([]byte, error) {
 	type key struct{ id, digest string }
 	type agg struct {
-		f          vuln.Finding
-		comps      []string
-		loaded     bool
-		observed   bool
-		evidence   []string
-		fixed      []string
-		applicable risk.Applicability
+		f        vuln.Finding
+		comps    []string
+		loaded   bool
+		observed bool
+		evidence []string
+		fixed    []string
 	}
 	by := map[key]*agg{}
 	var order []key

@@ -376,7 +376,7 @@ func (s *Store) SetRestrictions(ctx context.Context, decisions []access.Decision
 		var args []any
 		if len(keep) > 0 {
 			q += ` AND (cluster_id || '/' || name) NOT IN (?)`
-			args = append(args, bun.In(keep))
+			args = append(args, bun.List(keep))
 		}
 		if _, err := tx.NewRaw(q, args...).Exec(ctx); err != nil {
 			return fmt.Errorf("lift restrictions: %w", err)

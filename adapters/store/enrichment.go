@@ -174,7 +174,7 @@ func (s *Store) referencesOf(ctx context.Context, digests []string) (map[string]
 		Digest    string `bun:"digest"`
 		Reference string `bun:"reference"`
 	}
-	if err := s.db.NewRaw(`SELECT digest, reference FROM image_references WHERE digest IN (?) ORDER BY reference`, bun.In(digests)).Scan(ctx, &refs); err != nil {
+	if err := s.db.NewRaw(`SELECT digest, reference FROM image_references WHERE digest IN (?) ORDER BY reference`, bun.List(digests)).Scan(ctx, &refs); err != nil {
 		return nil, fmt.Errorf("image references: %w", err)
 	}
 	out := map[string][]string{}
@@ -525,7 +525,7 @@ func (s *Store) ImageRisks(ctx context.Context, digests []string) (map[string][]
 		LastSeen  int64  `bun:"last_seen"`
 	}
 	if err := s.db.NewRaw(`SELECT digest, risk_key, kind, subject, detail, first_seen, last_seen FROM image_risks
-WHERE digest IN (?) AND resolved_at = 0 ORDER BY digest, kind, risk_key`, bun.In(digests)).Scan(ctx, &rows); err != nil {
+WHERE digest IN (?) AND resolved_at = 0 ORDER BY digest, kind, risk_key`, bun.List(digests)).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("image risks: %w", err)
 	}
 	for _, r := range rows {

@@ -434,7 +434,7 @@ func (a *inventoryApply) deletes(ctx context.Context) error {
 		if len(st.keys) == 0 {
 			continue
 		}
-		r, err := a.tx.NewRaw(st.sql, a.now, a.cluster, bun.In(st.keys)).Exec(ctx)
+		r, err := a.tx.NewRaw(st.sql, a.now, a.cluster, bun.List(st.keys)).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("apply deletes: %w", err)
 		}

@@ -65,7 +65,7 @@ func (s *Store) ListClusters(ctx context.Context, f query.Filter, limit int, aft
 			CreatedAt: fromUS(r.CreatedAt)}
 	}
 	if len(ids) > 0 {
-		counts, err := s.nodeCounts(ctx, conds{parts: []string{"n.cluster_id IN (?)"}, args: []any{bun.In(ids)}}, now)
+		counts, err := s.nodeCounts(ctx, conds{parts: []string{"n.cluster_id IN (?)"}, args: []any{bun.List(ids)}}, now)
 		if err != nil {
 			return query.Page[query.ClusterView]{}, err
 		}
@@ -73,7 +73,7 @@ func (s *Store) ListClusters(ctx context.Context, f query.Filter, limit int, aft
 			ClusterID string `bun:"cluster_id"`
 			N         int64  `bun:"n"`
 		}
-		if err := s.db.NewRaw(`SELECT cluster_id, count(*) AS n FROM workloads WHERE gone_at = 0 AND cluster_id IN (?) GROUP BY cluster_id`, bun.In(ids)).Scan(ctx, &wl); err != nil {
+		if err := s.db.NewRaw(`SELECT cluster_id, count(*) AS n FROM workloads WHERE gone_at = 0 AND cluster_id IN (?) GROUP BY cluster_id`, bun.List(ids)).Scan(ctx, &wl); err != nil {
 			return query.Page[query.ClusterView]{}, fmt.Errorf("count workloads: %w", err)
 		}
 		for i := range views {
@@ -229,7 +229,7 @@ func (s *Store) ListNodes(ctx context.Context, f query.Filter, limit int, after 
 			N         int64  `bun:"n"`
 		}
 		if err := s.db.NewRaw(`SELECT cluster_id, node_name, count(*) AS n FROM pods WHERE gone_at = 0 AND cluster_id IN (?) AND node_name IN (?) GROUP BY cluster_id, node_name`,
-			bun.In(clusters), bun.In(names)).Scan(ctx, &pods); err != nil {
+			bun.List(clusters), bun.List(names)).Scan(ctx, &pods); err != nil {
 			return query.Page[query.NodeView]{}, fmt.Errorf("count pods per node: %w", err)
 		}
 		for i := range views {
@@ -342,7 +342,7 @@ func (s *Store) workloadAggregates(ctx context.Context, views []query.WorkloadVi
 		clusters, uids = append(clusters, v.ClusterID), append(uids, v.UID)
 	}
 	var k conds
-	k.add("k.cluster_id IN (?) AND k.workload_uid IN (?)", bun.In(clusters), bun.In(uids))
+	k.add("k.cluster_id IN (?) AND k.workload_uid IN (?)", bun.List(clusters), bun.List(uids))
 	k.goneWindow("k", win, now)
 	var rows []struct {
 		ClusterID   string `bun:"cluster_id"`
@@ -377,7 +377,7 @@ func (s *Store) workloadAggregates(ctx context.Context, views []query.WorkloadVi
 		}
 	}
 	var p conds
-	p.add("k.cluster_id IN (?) AND k.workload_uid IN (?)", bun.In(clusters), bun.In(uids))
+	p.add("k.cluster_id IN (?) AND k.workload_uid IN (?)", bun.List(clusters), bun.List(uids))
 	p.seenWindow("p.last_seen", win, now)
 	var procs []struct {
 		ClusterID   string `bun:"cluster_id"`
@@ -390,7 +390,7 @@ func (s *Store) workloadAggregates(ctx context.Context, views []query.WorkloadVi
 		return fmt.Errorf("workload processes: %w", err)
 	}
 	var pw conds
-	pw.add("k.cluster_id IN (?) AND k.workload_uid IN (?)", bun.In(clusters), bun.In(uids))
+	pw.add("k.cluster_id IN (?) AND k.workload_uid IN (?)", bun.List(clusters), bun.List(uids))
 	pw.goneWindow("k", win, now)
 	var pods []struct {
 		ClusterID   string `bun:"cluster_id"`
@@ -586,11 +586,11 @@ func (s *Store) imageAggregates(ctx context.Context, views []query.ImageView, di
 		Digest    string `bun:"digest"`
 		Reference string `bun:"reference"`
 	}
-	if err := s.db.NewRaw(`SELECT digest, reference FROM image_references WHERE digest IN (?) ORDER BY reference`, bun.In(digests)).Scan(ctx, &refs); err != nil {
+	if err := s.db.NewRaw(`SELECT digest, reference FROM image_references WHERE digest IN (?) ORDER BY reference`, bun.List(digests)).Scan(ctx, &refs); err != nil {
 		return fmt.Errorf("image references: %w", err)
 	}
 	k := imageContainers(f, now)
-	k.add("k.image_digest IN (?)", bun.In(digests))
+	k.add("k.image_digest IN (?)", bun.List(digests))
 	var cs []struct {
 		Digest    string `bun:"image_digest"`
 		N         int64  `bun:"n"`
@@ -605,7 +605,7 @@ func (s *Store) imageAggregates(ctx context.Context, views []query.ImageView, di
 		return fmt.Errorf("image containers: %w", err)
 	}
 	var seen conds
-	seen.add("k.image_digest IN (?)", bun.In(digests))
+	seen.add("k.image_digest IN (?)", bun.List(digests))
 	seen.seenWindow("p.last_seen", f.Window, now)
 	count := func(table string) (map[string]int64, error) {
 		var rs []struct {

@@ -30,7 +30,7 @@ func ParsePURL(s string) (PURL, error) {
 	}
 	rest, ok := strings.CutPrefix(s, "pkg:")
 	if !ok {
-		return p, fmt.Errorf("package URL %q does not start with pkg:", s)
+		return p, fmt.Errorf("package URL %q does not start with \"pkg:\"", s)
 	}
 	rest = strings.TrimLeft(rest, "/")
 	if i := strings.IndexByte(rest, '#'); i >= 0 {
