@@ -90,15 +90,22 @@ func (e *Entitlements) Evaluate(ctx context.Context) error {
 		return err
 	}
 	decisions := access.Restrict(nodes, enforced)
-	if err := e.store.SetRestrictions(ctx, decisions); err != nil {
-		return err
-	}
 	m := make(map[string]access.Decision, len(decisions))
 	restricted := 0
 	for _, d := range decisions {
 		m[nodeKey(d.ClusterID, d.Node)] = d
 		if d.Restricted {
 			restricted++
+		}
+	}
+	e.mu.Lock()
+	changed := e.evaluated.IsZero() || !sameRestrictions(e.decisions, m)
+	e.mu.Unlock()
+	// The periodic evaluation mostly finds nothing new: write only what
+	// changed (and everything on the first evaluation of this process).
+	if changed {
+		if err := e.store.SetRestrictions(ctx, decisions); err != nil {
+			return err
 		}
 	}
 	e.mu.Lock()
@@ -113,6 +120,29 @@ func (e *Entitlements) Evaluate(ctx context.Context) error {
 		e.gauges(len(decisions), int(min(enforced.SensorNodes, int64(len(decisions)))), restricted)
 	}
 	return nil
+}
+
+// sameRestrictions says whether two decisions restrict the same nodes for
+// the same reasons.
+func sameRestrictions(a, b map[string]access.Decision) bool {
+	count := func(m map[string]access.Decision) int {
+		n := 0
+		for _, d := range m {
+			if d.Restricted {
+				n++
+			}
+		}
+		return n
+	}
+	if count(a) != count(b) {
+		return false
+	}
+	for k, d := range b {
+		if d.Restricted && (!a[k].Restricted || a[k].Reason != d.Reason) {
+			return false
+		}
+	}
+	return true
 }
 
 // countRestricted counts the restricted nodes of the last decision; it
@@ -207,10 +237,17 @@ func (e *Entitlements) ApplyLicense(ctx context.Context, text string) (ports.Lic
 	return e.GetLicense(ctx)
 }
 
-// GetLicense implements ports.Licensing.
+// GetLicense implements ports.Licensing. The view is the last
+// evaluation's when it is recent (the loop keeps it so), so reading the
+// licence costs no database work of its own.
 func (e *Entitlements) GetLicense(ctx context.Context) (ports.LicenseView, error) {
-	if err := e.Evaluate(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return ports.LicenseView{}, err
+	e.mu.Lock()
+	fresh := !e.evaluated.IsZero() && e.clock.Now().Sub(e.evaluated) < 2*time.Second
+	e.mu.Unlock()
+	if !fresh {
+		if err := e.Evaluate(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			return ports.LicenseView{}, err
+		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

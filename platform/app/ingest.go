@@ -47,7 +47,7 @@ func agentOnly(p access.Principal) error {
 	return nil
 }
 
-func (s *Ingest) session(p access.Principal, ref ports.ClusterRef, maxBatch int) ports.AgentSession {
+func (s *Ingest) session(ref ports.ClusterRef, maxBatch int) ports.AgentSession {
 	return ports.AgentSession{Cluster: ref, HeartbeatInterval: inventory.HeartbeatInterval, MaxBatch: maxBatch}
 }
 
@@ -68,7 +68,7 @@ func (s *Ingest) RegisterCluster(ctx context.Context, p access.Principal, r inve
 	if err != nil {
 		return ports.AgentSession{}, err
 	}
-	return s.session(p, ref, s.limits.Inventory.MaxObjects), nil
+	return s.session(ref, s.limits.Inventory.MaxObjects), nil
 }
 
 // ReportInventory implements ports.Ingestion.
@@ -131,7 +131,7 @@ func (s *Ingest) RegisterNode(ctx context.Context, p access.Principal, si runtim
 	if err := s.ent.Seen(ctx, p.ClusterID, si.NodeName, false); err != nil {
 		return ports.AgentSession{}, err
 	}
-	sess := s.session(p, ports.ClusterRef{ID: p.ClusterID, Name: p.ClusterName}, s.limits.Runtime.MaxRecords)
+	sess := s.session(ports.ClusterRef{ID: p.ClusterID, Name: p.ClusterName}, s.limits.Runtime.MaxRecords)
 	sess.Restricted, sess.RestrictionReason = s.ent.Status(p.ClusterID, si.NodeName)
 	return sess, nil
 }
