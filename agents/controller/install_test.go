@@ -42,14 +42,21 @@ var plainManifests = []struct {
 	{"../../deployments/manifests/runwatch.yaml", "the controller and the sensor DaemonSet", []string{"sensor.enabled=true"}},
 }
 
-// helmTemplate renders the chart; it returns helm's error output on failure.
+// helmTemplate renders the agents' chart; it returns helm's error output
+// on failure.
 func helmTemplate(t *testing.T, release, namespace string, set ...string) ([]byte, error) {
+	t.Helper()
+	return helmTemplateChart(t, chartDir, release, namespace, set...)
+}
+
+// helmTemplateChart renders a chart of deployments/helm.
+func helmTemplateChart(t *testing.T, chart, release, namespace string, set ...string) ([]byte, error) {
 	t.Helper()
 	bin, err := kubetest.BinDir()
 	if err != nil {
 		t.Skip(err)
 	}
-	args := []string{"template", release, chartDir, "--namespace", namespace}
+	args := []string{"template", release, chart, "--namespace", namespace}
 	for _, s := range set {
 		args = append(args, "--set", s)
 	}
