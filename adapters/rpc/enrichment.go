@@ -90,7 +90,8 @@ func applicabilityFromPB(a v1.Applicability) risk.Applicability {
 }
 
 func funnelPB(f risk.Funnel) *v1.Funnel {
-	return &v1.Funnel{All: int64(f.All), CriticalHigh: int64(f.CriticalHigh), WithFix: int64(f.WithFix), Applicable: int64(f.Applicable)}
+	return &v1.Funnel{All: int64(f.All), CriticalHigh: int64(f.CriticalHigh), WithFix: int64(f.WithFix), Applicable: int64(f.Applicable),
+		ApplicableAny: int64(f.ApplicableAny)}
 }
 
 func storedRiskPB(r ports.StoredRisk) *v1.Risk {

@@ -108,6 +108,9 @@ type enrichmentRow struct {
 	VulnRevision  string `bun:"vuln_revision"`
 	EvaluatedAt   int64  `bun:"evaluated_at"`
 	Funnel        string `bun:"funnel"`
+	// ApplicableAny is counted from the stored vulnerabilities when read
+	// (see GetEnrichment); it is not a column.
+	ApplicableAny int `bun:"applicable_any"`
 }
 
 const enrichmentCols = `digest, status, trust, trust_reason, trust_registry, trust_repo, trust_path, evidence, catalogued_at, distro,
@@ -121,6 +124,7 @@ func (r *enrichmentRow) domain() ports.ImageEnrichment {
 		Catalogued: fromUS(r.CataloguedAt), Distro: r.Distro, Attempts: r.Attempts, NextTry: fromUS(r.NextAttemptAt),
 		LastError: r.LastError, CheckedAt: fromUS(r.CheckedAt), ExpiresAt: fromUS(r.ExpiresAt),
 		Revision: r.VulnRevision, EvaluatedAt: fromUS(r.EvaluatedAt), Funnel: parseJSON[risk.Funnel](r.Funnel)}
+	e.Funnel.ApplicableAny = r.ApplicableAny
 	if r.TrustRegistry != "" {
 		e.Trust.Where = &risk.RegistryCheck{Registry: r.TrustRegistry, Status: risk.CheckFound, Repository: r.TrustRepo, Path: r.TrustPath}
 	}
@@ -234,7 +238,12 @@ ON CONFLICT (digest) DO UPDATE SET status = excluded.status, trust = excluded.tr
 // GetEnrichment implements ports.EnrichmentStore.
 func (s *Store) GetEnrichment(ctx context.Context, digest string) (ports.ImageEnrichment, bool, error) {
 	var r enrichmentRow
-	err := s.db.NewRaw(`SELECT `+enrichmentCols+` FROM image_enrichment WHERE digest = ?`, digest).Scan(ctx, &r)
+	// The count of loaded vulnerabilities of any severity comes from the
+	// vulnerabilities stored with the funnel (in the same transaction), so
+	// images assessed before the funnel held it have it too.
+	err := s.db.NewRaw(`SELECT `+enrichmentCols+`,
+  (SELECT count(DISTINCT v.vuln_id) FROM image_vulnerabilities v WHERE v.digest = image_enrichment.digest AND v.applicability = ?) AS applicable_any
+FROM image_enrichment WHERE digest = ?`, string(risk.Applicable), digest).Scan(ctx, &r)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ports.ImageEnrichment{Digest: digest, Status: ports.EnrichmentPending, Trust: risk.TrustVerdict{Trust: risk.TrustUnknown}}, false, nil
 	}

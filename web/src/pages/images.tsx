@@ -51,15 +51,20 @@ export function Images({ loc }: { loc: Location }) {
     { key: "risk", label: "Risk", render: (i) => <RiskChips risks={i.enrichment?.risks ?? []} /> },
     {
       key: "vulns",
-      label: "Vulnerability funnel",
+      label: "Vulnerabilities",
       render: (i) => {
         const f = i.enrichment?.funnel;
         if (!f) return <span class="muted">–</span>;
-        const text = `${num(f.all)} in all, ${num(f.criticalHigh)} critical or high, ${num(f.withFix)} of them with a fix, ${num(f.applicable)} of those loaded at runtime`;
+        const text =
+          `${num(f.all)} in all, ${num(f.applicableAny)} of them loaded at runtime; ` +
+          `${num(f.criticalHigh)} critical or high, ${num(f.withFix)} of them with a fix, ${num(f.applicable)} of those loaded`;
         return (
-          <Link href={`/images/${encodeURIComponent(i.digest)}?tab=vulnerabilities`} title={text} class="funnel-cell">
+          <Link href={`/images/${encodeURIComponent(i.digest)}?tab=vulnerabilities`} title={text} class="funnel-cell two-line">
             <span aria-hidden="true">
-              {num(f.all)} ▸ {num(f.criticalHigh)} ▸ {num(f.withFix)} ▸ <strong class={f.applicable > 0n ? "bad-text" : undefined}>{num(f.applicable)}</strong>
+              <strong class={f.applicableAny > 0n ? "bad-text" : undefined}>{num(f.applicableAny)}</strong> loaded of {num(f.all)}
+            </span>
+            <span aria-hidden="true" class="muted small">
+              {num(f.criticalHigh)} ▸ {num(f.withFix)} ▸ <strong class={f.applicable > 0n ? "bad-text" : undefined}>{num(f.applicable)}</strong>
             </span>
             <span class="sr-only">{text}</span>
           </Link>
@@ -110,7 +115,9 @@ export function Images({ loc }: { loc: Location }) {
       {q.data && q.data.images.length === 0 && <Empty title="No images match">Images appear when a cluster's controller reports.</Empty>}
       {q.data && q.data.images.length > 0 && (
         <>
-          <SortNote options={IMAGE_SORTS} {...sort} noun="images" />
+          <SortNote options={IMAGE_SORTS} {...sort} noun="images">
+            Vulnerabilities: loaded at runtime, of all; under it critical or high ▸ with a fix ▸ loaded.
+          </SortNote>
           <DataTable
             caption="Images"
             columns={cols}

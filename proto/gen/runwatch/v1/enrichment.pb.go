@@ -659,11 +659,14 @@ func (x *Risk) GetLastSeen() *timestamppb.Timestamp {
 // Funnel counts distinct vulnerabilities through the prioritisation
 // stages; each is a subset of the one before.
 type Funnel struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	All           int64                  `protobuf:"varint,1,opt,name=all,proto3" json:"all,omitempty"`
-	CriticalHigh  int64                  `protobuf:"varint,2,opt,name=critical_high,json=criticalHigh,proto3" json:"critical_high,omitempty"`
-	WithFix       int64                  `protobuf:"varint,3,opt,name=with_fix,json=withFix,proto3" json:"with_fix,omitempty"`
-	Applicable    int64                  `protobuf:"varint,4,opt,name=applicable,proto3" json:"applicable,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	All          int64                  `protobuf:"varint,1,opt,name=all,proto3" json:"all,omitempty"`
+	CriticalHigh int64                  `protobuf:"varint,2,opt,name=critical_high,json=criticalHigh,proto3" json:"critical_high,omitempty"`
+	WithFix      int64                  `protobuf:"varint,3,opt,name=with_fix,json=withFix,proto3" json:"with_fix,omitempty"`
+	Applicable   int64                  `protobuf:"varint,4,opt,name=applicable,proto3" json:"applicable,omitempty"`
+	// Not a stage: distinct vulnerabilities of any severity, with a fix or
+	// not, whose code was loaded at runtime.
+	ApplicableAny int64 `protobuf:"varint,5,opt,name=applicable_any,json=applicableAny,proto3" json:"applicable_any,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -722,6 +725,13 @@ func (x *Funnel) GetWithFix() int64 {
 func (x *Funnel) GetApplicable() int64 {
 	if x != nil {
 		return x.Applicable
+	}
+	return 0
+}
+
+func (x *Funnel) GetApplicableAny() int64 {
+	if x != nil {
+		return x.ApplicableAny
 	}
 	return 0
 }
@@ -2656,14 +2666,15 @@ const file_runwatch_v1_enrichment_proto_rawDesc = "" +
 	"\fimage_digest\x18\x05 \x01(\tR\vimageDigest\x129\n" +
 	"\n" +
 	"first_seen\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tfirstSeen\x127\n" +
-	"\tlast_seen\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\"z\n" +
+	"\tlast_seen\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\"\xa1\x01\n" +
 	"\x06Funnel\x12\x10\n" +
 	"\x03all\x18\x01 \x01(\x03R\x03all\x12#\n" +
 	"\rcritical_high\x18\x02 \x01(\x03R\fcriticalHigh\x12\x19\n" +
 	"\bwith_fix\x18\x03 \x01(\x03R\awithFix\x12\x1e\n" +
 	"\n" +
 	"applicable\x18\x04 \x01(\x03R\n" +
-	"applicable\"\x90\x05\n" +
+	"applicable\x12%\n" +
+	"\x0eapplicable_any\x18\x05 \x01(\x03R\rapplicableAny\"\x90\x05\n" +
 	"\x0fImageEnrichment\x125\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x1d.runwatch.v1.EnrichmentStatusR\x06status\x12(\n" +
 	"\x05trust\x18\x02 \x01(\x0e2\x12.runwatch.v1.TrustR\x05trust\x12!\n" +
