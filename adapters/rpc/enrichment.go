@@ -307,7 +307,14 @@ func integrationPB(in ports.Integration) *v1.Integration {
 		}
 	}
 	return &v1.Integration{Id: in.ID, Name: in.Name, Kind: kind, Url: in.URL, Username: in.Username, Trusted: in.Trusted,
-		HasSecret: in.Secret != "", CreatedAt: ts(in.CreatedAt), UpdatedAt: ts(in.UpdatedAt)}
+		HasSecret: in.HasSecret(), CreatedAt: ts(in.CreatedAt), UpdatedAt: ts(in.UpdatedAt), SecretError: errText(in.SecretErr)}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 func webhookPB(w ports.Webhook) *v1.Webhook {
@@ -315,7 +322,8 @@ func webhookPB(w ports.Webhook) *v1.Webhook {
 	if w.Format == "slack" {
 		f = v1.WebhookFormat_WEBHOOK_FORMAT_SLACK
 	}
-	out := &v1.Webhook{Id: w.ID, Name: w.Name, Url: w.URL, Format: f, HasSecret: w.Secret != "", CreatedAt: ts(w.CreatedAt)}
+	out := &v1.Webhook{Id: w.ID, Name: w.Name, Url: w.URL, Format: f, HasSecret: w.Secret != "" || w.SecretErr != nil, CreatedAt: ts(w.CreatedAt),
+		SecretError: errText(w.SecretErr)}
 	for _, k := range w.Kinds {
 		out.Kinds = append(out.Kinds, riskKinds[k])
 	}

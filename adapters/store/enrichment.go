@@ -22,12 +22,16 @@ var _ ports.EnrichmentStore = (*Store)(nil)
 // integration, or replaces the one of the same name (keeping its id and
 // creation time, and its secret when the new one is empty).
 func (s *Store) PutIntegration(ctx context.Context, in ports.Integration) (ports.Integration, error) {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO integrations (id, name, kind, url, username, secret, trusted, created_at, updated_at)
+	secret, err := s.sealSecret(in.Secret, integrationSecret(in.Name))
+	if err != nil {
+		return ports.Integration{}, fmt.Errorf("store integration %s: %w", in.Name, err)
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO integrations (id, name, kind, url, username, secret, trusted, created_at, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, url = excluded.url, username = excluded.username,
   secret = CASE WHEN excluded.secret = '' THEN integrations.secret ELSE excluded.secret END,
   trusted = excluded.trusted, updated_at = excluded.updated_at`,
-		in.ID, in.Name, string(in.Kind), in.URL, in.Username, in.Secret, in.Trusted, us(in.CreatedAt), us(in.UpdatedAt))
+		in.ID, in.Name, string(in.Kind), in.URL, in.Username, secret, in.Trusted, us(in.CreatedAt), us(in.UpdatedAt))
 	if err != nil {
 		return ports.Integration{}, fmt.Errorf("store integration %s: %w", in.Name, err)
 	}
@@ -64,7 +68,8 @@ func (s *Store) ListIntegrations(ctx context.Context) ([]ports.Integration, erro
 	out := make([]ports.Integration, len(rows))
 	for i, r := range rows {
 		out[i] = ports.Integration{ID: r.ID, Name: r.Name, Kind: ports.IntegrationKind(r.Kind), URL: r.URL, Username: r.Username,
-			Secret: r.Secret, Trusted: r.Trusted, CreatedAt: fromUS(r.CreatedAt), UpdatedAt: fromUS(r.UpdatedAt)}
+			Trusted: r.Trusted, CreatedAt: fromUS(r.CreatedAt), UpdatedAt: fromUS(r.UpdatedAt)}
+		out[i].Secret, out[i].SecretErr = s.openSecret(r.Secret, integrationSecret(r.Name), "integration")
 	}
 	return out, nil
 }

@@ -4,8 +4,9 @@ import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-li
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { authInterceptor, newApi } from "./api";
 import { App } from "./app";
+import { AdminService } from "./gen/runwatch/v1/admin_pb";
 import { AuthService, PrincipalKind, Role } from "./gen/runwatch/v1/auth_pb";
-import { Applicability, EnrichmentStatus, RiskKind, Severity, Trust } from "./gen/runwatch/v1/enrichment_pb";
+import { Applicability, EnrichmentStatus, IntegrationKind, RiskKind, Severity, Trust } from "./gen/runwatch/v1/enrichment_pb";
 import { InventoryService } from "./gen/runwatch/v1/inventory_pb";
 import { navigate } from "./router";
 import { Session } from "./session";
@@ -181,5 +182,29 @@ describe("risk totals", () => {
     expect(within(cell).getByText(/40 in all/).textContent).toBe(
       "40 in all, 7 of them loaded at runtime; 12 critical or high, 6 of them with a fix, 1 of those loaded",
     );
+  });
+});
+
+describe("integrations", () => {
+  it("says which integration's secret the platform cannot open, and never shows a secret", async () => {
+    const err = "the secret of integration/corp cannot be opened: sealed under another key: it was sealed under key 798cf7ea6698";
+    setup((r) => {
+      r.service(AdminService, {
+        listIntegrations: () => ({
+          integrations: [
+            { name: "corp", kind: IntegrationKind.OCI, url: "https://r.example", username: "robot", hasSecret: true, trusted: true, secretError: err },
+            { name: "public", kind: IntegrationKind.OCI, url: "https://p.example", username: "bot", hasSecret: true },
+          ],
+        }),
+        listWebhooks: () => ({}),
+      });
+      r.service(InventoryService, { listVulnerabilitySources: () => ({}) });
+    });
+    navigate("/settings/integrations");
+    const table = await screen.findByRole("table", { name: "Integrations" });
+    const corp = within(table).getByText("corp").closest("tr")!;
+    expect(corp.textContent).toContain("robot · secret unreadable");
+    expect(corp.textContent).toContain(err);
+    expect(within(table).getByText("public").closest("tr")!.textContent).toContain("bot · secret set");
   });
 });
