@@ -150,3 +150,15 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkOpen is the cost a store pays per secret it reads (every list
+// of integrations opens each one).
+func BenchmarkOpen(b *testing.B) {
+	a := mustNew(b, keyA, "bench")
+	sealed, _ := a.Seal("a-registry-access-token-of-64-characters-0123456789abcdef012345", "integration/corp")
+	for b.Loop() {
+		if _, _, err := a.Open(sealed, "integration/corp"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
