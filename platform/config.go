@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/runwatch/runwatch/adapters/secrets"
 	"github.com/runwatch/runwatch/adapters/server"
 	"github.com/runwatch/runwatch/platform/app"
 )
@@ -37,6 +38,10 @@ type Config struct {
 	// secret in a flag is readable by every user of the machine.
 	AdminToken    string
 	AdminPassword string
+	// SecretKey seals integration and webhook credentials at rest: base64
+	// of 32 bytes, from RUNWATCH_SECRET_KEY; empty for the one kept in the
+	// data directory (made on first start).
+	SecretKey string
 	// LicensePublicKey verifies licences: base64 of the raw ed25519 key,
 	// or a file holding that or a PEM "PUBLIC KEY".
 	LicensePublicKey       string
@@ -71,6 +76,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.IngestRateNode, "ingest-rate-node", nodeRate, "runtime records per second one node may send; 0 for no limit (env RUNWATCH_INGEST_RATE_NODE)")
 	c.AdminToken = os.Getenv("RUNWATCH_ADMIN_TOKEN")
 	c.AdminPassword = os.Getenv("RUNWATCH_ADMIN_PASSWORD")
+	c.SecretKey = os.Getenv("RUNWATCH_SECRET_KEY")
 	c.Enrichment.Bind(fs)
 }
 
@@ -112,6 +118,11 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.LicenseKey(); err != nil {
 		return err
+	}
+	if c.SecretKey != "" {
+		if _, err := secrets.ParseKey(c.SecretKey); err != nil {
+			return fmt.Errorf("RUNWATCH_SECRET_KEY: %w", err)
+		}
 	}
 	return nil
 }
@@ -210,6 +221,62 @@ func (c *Config) ResolveAdminToken() (app.AdminToken, string, error) {
 		return "", "", fmt.Errorf("write %s: %w", path, err)
 	}
 	return app.AdminToken(tok), path + " (new)", nil
+}
+
+// secretKeyFile holds the secret key the platform made itself, when
+// RUNWATCH_SECRET_KEY is not set.
+const secretKeyFile = "secret-key"
+
+// ResolveSecretKey returns the key credentials are sealed with:
+// RUNWATCH_SECRET_KEY, or the one kept in the data directory, made on
+// first start (base64, mode 0600). It says where it came from, and
+// whether it was made now. A key file that is there but unreadable or
+// malformed is an error, never replaced: a new key would lose every
+// sealed secret.
+func (c *Config) ResolveSecretKey() (key []byte, from string, made bool, err error) {
+	if c.SecretKey != "" {
+		k, err := secrets.ParseKey(c.SecretKey)
+		if err != nil {
+			return nil, "", false, fmt.Errorf("RUNWATCH_SECRET_KEY: %w", err)
+		}
+		return k, "RUNWATCH_SECRET_KEY", false, nil
+	}
+	path := filepath.Join(c.DataDir, secretKeyFile)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		k, err := secrets.ParseKey(string(b))
+		if err != nil {
+			return nil, "", false, fmt.Errorf("%s: %w", path, err)
+		}
+		return k, path, false, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, "", false, fmt.Errorf("read %s: %w", path, err)
+	}
+	k, err := secrets.NewKey()
+	if err != nil {
+		return nil, "", false, err
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, "", false, fmt.Errorf("create %s: %w", c.DataDir, err)
+	}
+	// O_EXCL: two processes starting on one data directory agree on the
+	// key the first one wrote.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return c.ResolveSecretKey()
+	}
+	if err != nil {
+		return nil, "", false, fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n"); err != nil {
+		f.Close()
+		return nil, "", false, fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, "", false, fmt.Errorf("write %s: %w", path, err)
+	}
+	return k, path, true, nil
 }
 
 // ServerConfig is the HTTP server's part of the configuration.

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -269,6 +270,20 @@ func testEnrichmentEndToEnd(t *testing.T, dialect string) {
 	if !slices.ContainsFunc(all.Sources, func(s *v1.VulnerabilitySource) bool { return strings.Contains(s.Attribution, "CC-BY-4.0") }) {
 		t.Fatalf("no attribution of the Go data: %v", all.Sources)
 	}
+	// Loaded at any severity: every distinct vulnerability applicable in
+	// the image, the Go records without a severity among them.
+	loaded := map[string]bool{}
+	for _, v := range e.vulns(t, &v1.VulnerabilityFilter{Image: img.Digest, Applicability: v1.Applicability_APPLICABILITY_APPLICABLE}).Vulnerabilities {
+		loaded[v.Id] = true
+	}
+	e.waitFor(t, "the image's funnel", 30*time.Second, func() bool {
+		r, err := e.inventory.GetImageRisk(ctx, connect.NewRequest(&v1.GetImageRiskRequest{Digest: img.Digest}))
+		return err == nil && r.Msg.Enrichment.GetFunnel().GetApplicable() == 1
+	})
+	ir := must(e.inventory.GetImageRisk(ctx, connect.NewRequest(&v1.GetImageRiskRequest{Digest: img.Digest})))
+	if f := ir.Msg.Enrichment.Funnel; f.ApplicableAny != int64(len(loaded)) || f.ApplicableAny <= f.Applicable || all.Funnel.ApplicableAny != f.ApplicableAny {
+		t.Fatalf("applicable of any severity: image %v, scope %v; %d loaded: %v", f, all.Funnel, len(loaded), loaded)
+	}
 	crit := e.vulns(t, &v1.VulnerabilityFilter{MinSeverity: v1.Severity_SEVERITY_CRITICAL, WithFixOnly: true, Component: "pkg:maven/"})
 	if len(crit.Vulnerabilities) != 2 || crit.Vulnerabilities[0].Severity != v1.Severity_SEVERITY_CRITICAL || crit.Vulnerabilities[0].CvssScore != 10 {
 		t.Fatalf("critical maven: %v", crit.Vulnerabilities)
@@ -385,6 +400,50 @@ func testEnrichmentEndToEnd(t *testing.T, dialect string) {
 	wls, err = e.inventory.ListWorkloads(ctx, connect.NewRequest(&v1.ListWorkloadsRequest{}))
 	if err != nil || len(wls.Msg.Workloads) != 1 || wls.Msg.Workloads[0].Trust != v1.Trust_TRUST_UNTRUSTED {
 		t.Fatalf("a workload running an untrusted image: %v %v", wls.Msg, err)
+	}
+
+	// The overview totals open risks per kind over the images its filter
+	// selects, every kind listed, most severe first.
+	totals := func(f *v1.Filter) map[v1.RiskKind][2]int64 {
+		t.Helper()
+		o := must(e.inventory.GetOverview(ctx, connect.NewRequest(&v1.GetOverviewRequest{Filter: f})))
+		kinds := []v1.RiskKind{}
+		out := map[v1.RiskKind][2]int64{}
+		for _, r := range o.Msg.Risks {
+			kinds = append(kinds, r.Kind)
+			if r.Images > 0 {
+				out[r.Kind] = [2]int64{r.Images, r.Risks}
+			}
+		}
+		if want := []v1.RiskKind{v1.RiskKind_RISK_KIND_MALICIOUS_PACKAGE, v1.RiskKind_RISK_KIND_CRITICAL_APPLICABLE_CVE, v1.RiskKind_RISK_KIND_INTEGRITY_VIOLATION,
+			v1.RiskKind_RISK_KIND_UNTRUSTED_IMAGE, v1.RiskKind_RISK_KIND_DRIFT}; !slices.Equal(kinds, want) {
+			t.Fatalf("risk kinds %v, want %v", kinds, want)
+		}
+		return out
+	}
+	cves := int64(0)
+	for _, rk := range must(e.inventory.GetImageRisk(ctx, connect.NewRequest(&v1.GetImageRiskRequest{Digest: img.Digest}))).Msg.Enrichment.Risks {
+		if rk.Kind == v1.RiskKind_RISK_KIND_CRITICAL_APPLICABLE_CVE {
+			cves++
+		}
+	}
+	for _, tt := range []struct {
+		name string
+		f    *v1.Filter
+		want map[v1.RiskKind][2]int64
+	}{
+		{"all", nil, map[v1.RiskKind][2]int64{v1.RiskKind_RISK_KIND_CRITICAL_APPLICABLE_CVE: {1, cves}, v1.RiskKind_RISK_KIND_DRIFT: {1, 1},
+			v1.RiskKind_RISK_KIND_UNTRUSTED_IMAGE: {1, 1}}},
+		{"the cluster, running now", &v1.Filter{Cluster: "prod", Window: v1.TimeWindow_TIME_WINDOW_NOW}, map[v1.RiskKind][2]int64{
+			v1.RiskKind_RISK_KIND_CRITICAL_APPLICABLE_CVE: {1, cves}, v1.RiskKind_RISK_KIND_DRIFT: {1, 1}, v1.RiskKind_RISK_KIND_UNTRUSTED_IMAGE: {1, 1}}},
+		{"the untrusted image", &v1.Filter{Image: other}, map[v1.RiskKind][2]int64{v1.RiskKind_RISK_KIND_UNTRUSTED_IMAGE: {1, 1}}},
+		{"the trusted image", &v1.Filter{Image: img.Digest}, map[v1.RiskKind][2]int64{v1.RiskKind_RISK_KIND_CRITICAL_APPLICABLE_CVE: {1, cves},
+			v1.RiskKind_RISK_KIND_DRIFT: {1, 1}}},
+		{"another namespace", &v1.Filter{Namespace: "nothing-here"}, map[v1.RiskKind][2]int64{}},
+	} {
+		if got := totals(tt.f); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("overview risks of %s: %v, want %v", tt.name, got, tt.want)
+		}
 	}
 
 	// The tag moves: after the cache expires... (covered by the worker

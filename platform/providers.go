@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/runwatch/runwatch/adapters/passwords"
 	"github.com/runwatch/runwatch/adapters/rpc"
+	"github.com/runwatch/runwatch/adapters/secrets"
 	"github.com/runwatch/runwatch/adapters/server"
 	"github.com/runwatch/runwatch/adapters/store"
 	"github.com/runwatch/runwatch/platform/app"
@@ -21,13 +23,45 @@ import (
 // The providers wire composes. Each turns configuration or other parts
 // into one part.
 
-func provideStore(ctx context.Context, cfg *Config, log *slog.Logger) (*store.Store, func(), error) {
-	s, err := store.Open(ctx, cfg.DSN(), log)
+func provideStore(ctx context.Context, cfg *Config, log *slog.Logger, sealer ports.SecretSealer) (*store.Store, func(), error) {
+	s, err := store.Open(ctx, cfg.DSN(), log, store.WithSecrets(sealer))
 	if err != nil {
 		return nil, nil, err
 	}
 	log.Info("store open", "dialect", s.Dialect())
+	// Credentials kept in the clear by an earlier version are sealed now;
+	// ones sealed under another key are named, and their integrations
+	// wait (the platform serves the rest).
+	rep, err := s.SealSecrets(ctx)
+	if err != nil {
+		s.Close()
+		return nil, nil, fmt.Errorf("seal stored secrets: %w", err)
+	}
+	if rep.Sealed > 0 {
+		log.Info("sealed secrets that were kept in the clear", "count", rep.Sealed)
+	}
+	for _, e := range rep.Unreadable {
+		log.Error("stored secret unusable", "err", e)
+	}
 	return s, func() { s.Close() }, nil
+}
+
+// provideSecretSealer seals credentials at rest with the platform's key.
+func provideSecretSealer(cfg *Config, log *slog.Logger) (ports.SecretSealer, error) {
+	key, from, made, err := cfg.ResolveSecretKey()
+	if err != nil {
+		return nil, err
+	}
+	box, err := secrets.New(key, from)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("secret key", "from", from, "id", box.KeyID(), "new", made)
+	if cfg.Database != "" && cfg.SecretKey == "" {
+		log.Warn("credentials are sealed with a key kept in this replica's data directory; "+
+			"replicas sharing the database need one key: set RUNWATCH_SECRET_KEY on every replica", "file", from)
+	}
+	return box, nil
 }
 
 func provideRegistry() *prometheus.Registry {
@@ -87,6 +121,7 @@ func provideServer(cfg *Config, routes []rpc.Route, s *store.Store, reg *prometh
 }
 
 var providers = wire.NewSet(
+	provideSecretSealer,
 	provideStore,
 	wire.Bind(new(ports.Store), new(*store.Store)),
 	wire.Bind(new(ports.TokenStore), new(*store.Store)),

@@ -16,7 +16,11 @@ import (
 
 // build is the injector wire generates Build from.
 func build(ctx context.Context, cfg *Config, log *slog.Logger) (*Platform, func(), error) {
-	store, cleanup, err := provideStore(ctx, cfg, log)
+	secretSealer, err := provideSecretSealer(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, cleanup, err := provideStore(ctx, cfg, log, secretSealer)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -19,8 +19,8 @@ const (
 )
 
 // Integration is a registry or scanner the platform asks. Secret is kept
-// by the store and given to adapters, and never returned by the API nor
-// logged.
+// by the store, sealed, and given to adapters, and never returned by the
+// API nor logged.
 type Integration struct {
 	ID       string
 	Name     string
@@ -28,11 +28,18 @@ type Integration struct {
 	URL      string
 	Username string
 	Secret   string
+	// SecretErr says why the stored secret could not be opened (sealed
+	// under another key): Secret is then empty, and the integration cannot
+	// be used until the key is right or the secret is put again.
+	SecretErr error
 	// Trusted: images found in this registry are trusted.
 	Trusted   bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
+
+// HasSecret says whether a secret is stored, readable or not.
+func (in Integration) HasSecret() bool { return in.Secret != "" || in.SecretErr != nil }
 
 // EnrichmentStatus is where an image's enrichment is.
 type EnrichmentStatus string
@@ -132,6 +139,9 @@ type Webhook struct {
 	URL    string
 	Format string // "generic" or "slack"
 	Secret string
+	// SecretErr says why the stored secret could not be opened; nothing is
+	// delivered unsigned meanwhile.
+	SecretErr error
 	// Kinds are the risk kinds it wants; empty means all.
 	Kinds     []risk.Kind
 	CreatedAt time.Time

@@ -90,7 +90,8 @@ func applicabilityFromPB(a v1.Applicability) risk.Applicability {
 }
 
 func funnelPB(f risk.Funnel) *v1.Funnel {
-	return &v1.Funnel{All: int64(f.All), CriticalHigh: int64(f.CriticalHigh), WithFix: int64(f.WithFix), Applicable: int64(f.Applicable)}
+	return &v1.Funnel{All: int64(f.All), CriticalHigh: int64(f.CriticalHigh), WithFix: int64(f.WithFix), Applicable: int64(f.Applicable),
+		ApplicableAny: int64(f.ApplicableAny)}
 }
 
 func storedRiskPB(r ports.StoredRisk) *v1.Risk {
@@ -306,7 +307,14 @@ func integrationPB(in ports.Integration) *v1.Integration {
 		}
 	}
 	return &v1.Integration{Id: in.ID, Name: in.Name, Kind: kind, Url: in.URL, Username: in.Username, Trusted: in.Trusted,
-		HasSecret: in.Secret != "", CreatedAt: ts(in.CreatedAt), UpdatedAt: ts(in.UpdatedAt)}
+		HasSecret: in.HasSecret(), CreatedAt: ts(in.CreatedAt), UpdatedAt: ts(in.UpdatedAt), SecretError: errText(in.SecretErr)}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 func webhookPB(w ports.Webhook) *v1.Webhook {
@@ -314,7 +322,8 @@ func webhookPB(w ports.Webhook) *v1.Webhook {
 	if w.Format == "slack" {
 		f = v1.WebhookFormat_WEBHOOK_FORMAT_SLACK
 	}
-	out := &v1.Webhook{Id: w.ID, Name: w.Name, Url: w.URL, Format: f, HasSecret: w.Secret != "", CreatedAt: ts(w.CreatedAt)}
+	out := &v1.Webhook{Id: w.ID, Name: w.Name, Url: w.URL, Format: f, HasSecret: w.Secret != "" || w.SecretErr != nil, CreatedAt: ts(w.CreatedAt),
+		SecretError: errText(w.SecretErr)}
 	for _, k := range w.Kinds {
 		out.Kinds = append(out.Kinds, riskKinds[k])
 	}

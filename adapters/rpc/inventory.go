@@ -41,8 +41,12 @@ func (h *inventoryHandler) GetOverview(ctx context.Context, req *connect.Request
 		func(o query.Overview, now time.Time) *v1.GetOverviewResponse {
 			return &v1.GetOverviewResponse{Clusters: o.Clusters, Nodes: nodeCountsPB(o.Nodes), Workloads: o.Workloads, Images: o.Images,
 				Containers: o.Containers, Processes: o.Processes, LoadedFiles: o.LoadedFiles, DriftedExecutables: o.DriftedExecutables,
-				GeneratedAt: ts(now)}
+				GeneratedAt: ts(now), Risks: mapSlice(o.Risks, riskTotalPB)}
 		})
+}
+
+func riskTotalPB(t query.RiskTotal) *v1.RiskTotal {
+	return &v1.RiskTotal{Kind: riskKinds[t.Kind], Images: t.Images, Risks: t.Risks}
 }
 
 func (h *inventoryHandler) ListClusters(ctx context.Context, req *connect.Request[v1.ListClustersRequest]) (*connect.Response[v1.ListClustersResponse], error) {

@@ -22,12 +22,16 @@ var _ ports.EnrichmentStore = (*Store)(nil)
 // integration, or replaces the one of the same name (keeping its id and
 // creation time, and its secret when the new one is empty).
 func (s *Store) PutIntegration(ctx context.Context, in ports.Integration) (ports.Integration, error) {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO integrations (id, name, kind, url, username, secret, trusted, created_at, updated_at)
+	secret, err := s.sealSecret(in.Secret, integrationSecret(in.Name))
+	if err != nil {
+		return ports.Integration{}, fmt.Errorf("store integration %s: %w", in.Name, err)
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO integrations (id, name, kind, url, username, secret, trusted, created_at, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, url = excluded.url, username = excluded.username,
   secret = CASE WHEN excluded.secret = '' THEN integrations.secret ELSE excluded.secret END,
   trusted = excluded.trusted, updated_at = excluded.updated_at`,
-		in.ID, in.Name, string(in.Kind), in.URL, in.Username, in.Secret, in.Trusted, us(in.CreatedAt), us(in.UpdatedAt))
+		in.ID, in.Name, string(in.Kind), in.URL, in.Username, secret, in.Trusted, us(in.CreatedAt), us(in.UpdatedAt))
 	if err != nil {
 		return ports.Integration{}, fmt.Errorf("store integration %s: %w", in.Name, err)
 	}
@@ -64,7 +68,8 @@ func (s *Store) ListIntegrations(ctx context.Context) ([]ports.Integration, erro
 	out := make([]ports.Integration, len(rows))
 	for i, r := range rows {
 		out[i] = ports.Integration{ID: r.ID, Name: r.Name, Kind: ports.IntegrationKind(r.Kind), URL: r.URL, Username: r.Username,
-			Secret: r.Secret, Trusted: r.Trusted, CreatedAt: fromUS(r.CreatedAt), UpdatedAt: fromUS(r.UpdatedAt)}
+			Trusted: r.Trusted, CreatedAt: fromUS(r.CreatedAt), UpdatedAt: fromUS(r.UpdatedAt)}
+		out[i].Secret, out[i].SecretErr = s.openSecret(r.Secret, integrationSecret(r.Name), "integration")
 	}
 	return out, nil
 }
@@ -108,6 +113,9 @@ type enrichmentRow struct {
 	VulnRevision  string `bun:"vuln_revision"`
 	EvaluatedAt   int64  `bun:"evaluated_at"`
 	Funnel        string `bun:"funnel"`
+	// ApplicableAny is counted from the stored vulnerabilities when read
+	// (see GetEnrichment); it is not a column.
+	ApplicableAny int `bun:"applicable_any"`
 }
 
 const enrichmentCols = `digest, status, trust, trust_reason, trust_registry, trust_repo, trust_path, evidence, catalogued_at, distro,
@@ -121,6 +129,7 @@ func (r *enrichmentRow) domain() ports.ImageEnrichment {
 		Catalogued: fromUS(r.CataloguedAt), Distro: r.Distro, Attempts: r.Attempts, NextTry: fromUS(r.NextAttemptAt),
 		LastError: r.LastError, CheckedAt: fromUS(r.CheckedAt), ExpiresAt: fromUS(r.ExpiresAt),
 		Revision: r.VulnRevision, EvaluatedAt: fromUS(r.EvaluatedAt), Funnel: parseJSON[risk.Funnel](r.Funnel)}
+	e.Funnel.ApplicableAny = r.ApplicableAny
 	if r.TrustRegistry != "" {
 		e.Trust.Where = &risk.RegistryCheck{Registry: r.TrustRegistry, Status: risk.CheckFound, Repository: r.TrustRepo, Path: r.TrustPath}
 	}
@@ -234,7 +243,12 @@ ON CONFLICT (digest) DO UPDATE SET status = excluded.status, trust = excluded.tr
 // GetEnrichment implements ports.EnrichmentStore.
 func (s *Store) GetEnrichment(ctx context.Context, digest string) (ports.ImageEnrichment, bool, error) {
 	var r enrichmentRow
-	err := s.db.NewRaw(`SELECT `+enrichmentCols+` FROM image_enrichment WHERE digest = ?`, digest).Scan(ctx, &r)
+	// The count of loaded vulnerabilities of any severity comes from the
+	// vulnerabilities stored with the funnel (in the same transaction), so
+	// images assessed before the funnel held it have it too.
+	err := s.db.NewRaw(`SELECT `+enrichmentCols+`,
+  (SELECT count(DISTINCT v.vuln_id) FROM image_vulnerabilities v WHERE v.digest = image_enrichment.digest AND v.applicability = ?) AS applicable_any
+FROM image_enrichment WHERE digest = ?`, string(risk.Applicable), digest).Scan(ctx, &r)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ports.ImageEnrichment{Digest: digest, Status: ports.EnrichmentPending, Trust: risk.TrustVerdict{Trust: risk.TrustUnknown}}, false, nil
 	}

@@ -12,7 +12,7 @@ import (
 
 func TestSQLiteEnrichmentContract(t *testing.T) {
 	storetest.RunEnrichment(t, func(t *testing.T) storetest.EnrichingStore {
-		s, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "runwatch.db"), slog.New(slog.DiscardHandler))
+		s, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "runwatch.db"), slog.New(slog.DiscardHandler), withSecrets(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -22,7 +22,7 @@ func TestSQLiteEnrichmentContract(t *testing.T) {
 
 func TestPostgresEnrichmentContract(t *testing.T) {
 	storetest.RunEnrichment(t, func(t *testing.T) storetest.EnrichingStore {
-		s, err := store.OpenPostgres(context.Background(), storetest.PostgresURL(t), slog.New(slog.DiscardHandler))
+		s, err := store.OpenPostgres(context.Background(), storetest.PostgresURL(t), slog.New(slog.DiscardHandler), withSecrets(t))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/runwatch/runwatch/domain/inventory"
 	"github.com/runwatch/runwatch/domain/query"
+	"github.com/runwatch/runwatch/domain/risk"
 	"github.com/runwatch/runwatch/domain/runtime"
 )
 
@@ -894,6 +895,21 @@ func (s *Store) Overview(ctx context.Context, f query.Filter, now time.Time) (qu
 	from, w = fileFrom(query.FileFilter{Filter: f}, now)
 	if err := count(&o.LoadedFiles, "count(*)", from, w); err != nil {
 		return o, err
+	}
+	// Open risks of the images in scope, per kind: what the images list
+	// would show for the same filter, counted over all of it.
+	from, w = imageFrom(f, now)
+	var totals []struct {
+		Kind   string `bun:"kind"`
+		Images int64  `bun:"images"`
+		Risks  int64  `bun:"risks"`
+	}
+	if err := s.db.NewRaw(`SELECT r.kind, count(DISTINCT r.digest) AS images, count(*) AS risks FROM image_risks r
+WHERE r.resolved_at = 0 AND r.digest IN (SELECT i.digest`+from+w.sql()+`) GROUP BY r.kind`, w.args...).Scan(ctx, &totals); err != nil {
+		return o, fmt.Errorf("overview: risks: %w", err)
+	}
+	for _, t := range totals {
+		o.Risks = append(o.Risks, query.RiskTotal{Kind: risk.Kind(t.Kind), Images: t.Images, Risks: t.Risks})
 	}
 	return o, nil
 }

@@ -41,22 +41,31 @@ type Store struct {
 	db  *bun.DB
 	pg  bool
 	log *slog.Logger
+	// secrets seals integration and webhook credentials (see secrets.go).
+	secrets ports.SecretSealer
 }
+
+// Option changes how a store is opened.
+type Option func(*Store)
+
+// WithSecrets seals the credentials the store keeps with a sealer. A
+// store without one refuses to keep a credential.
+func WithSecrets(s ports.SecretSealer) Option { return func(st *Store) { st.secrets = s } }
 
 var _ ports.Store = (*Store)(nil)
 
 // Open opens the database a URL names: postgres:// or postgresql:// for
 // Postgres, sqlite:<path> (or a plain path) for SQLite. It runs the
 // migrations before returning.
-func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) {
+func Open(ctx context.Context, dsn string, logger *slog.Logger, opts ...Option) (*Store, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return OpenPostgres(ctx, dsn, logger)
+		return OpenPostgres(ctx, dsn, logger, opts...)
 	}
-	return OpenSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"), logger)
+	return OpenSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"), logger, opts...)
 }
 
 // OpenPostgres connects to Postgres and migrates it.
-func OpenPostgres(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) {
+func OpenPostgres(ctx context.Context, dsn string, logger *slog.Logger, opts ...Option) (*Store, error) {
 	conf, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("parse postgres URL: %w", err)
@@ -66,6 +75,9 @@ func OpenPostgres(ctx context.Context, dsn string, logger *slog.Logger) (*Store,
 	sqldb.SetMaxIdleConns(16)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{db: bun.NewDB(sqldb, pgdialect.New(), bun.WithDiscardUnknownColumns()), pg: true, log: logger}
+	for _, o := range opts {
+		o(s)
+	}
 	if err := s.ping(ctx); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("connect to postgres %s: %w", redact(dsn), err)
@@ -79,7 +91,7 @@ func OpenPostgres(ctx context.Context, dsn string, logger *slog.Logger) (*Store,
 
 // OpenSQLite opens (creating it if needed) a SQLite database file and
 // migrates it.
-func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*Store, error) {
+func OpenSQLite(ctx context.Context, path string, logger *slog.Logger, opts ...Option) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: no database path")
 	}
@@ -102,6 +114,9 @@ func OpenSQLite(ctx context.Context, path string, logger *slog.Logger) (*Store, 
 	}
 	sqldb.SetMaxOpenConns(8)
 	s := &Store{db: bun.NewDB(sqldb, sqlitedialect.New(), bun.WithDiscardUnknownColumns()), log: logger}
+	for _, o := range opts {
+		o(s)
+	}
 	if err := s.ping(ctx); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)

@@ -13,7 +13,7 @@ import (
 
 func TestSQLiteContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) ports.Store {
-		s, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "runwatch.db"), slog.New(slog.DiscardHandler))
+		s, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "runwatch.db"), slog.New(slog.DiscardHandler), withSecrets(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -23,7 +23,7 @@ func TestSQLiteContract(t *testing.T) {
 
 func TestPostgresContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) ports.Store {
-		s, err := store.OpenPostgres(context.Background(), storetest.PostgresURL(t), slog.New(slog.DiscardHandler))
+		s, err := store.OpenPostgres(context.Background(), storetest.PostgresURL(t), slog.New(slog.DiscardHandler), withSecrets(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -34,7 +34,7 @@ func TestPostgresContract(t *testing.T) {
 func TestMigrationsAreIdempotent(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "runwatch.db")
 	for range 2 {
-		s, err := store.OpenSQLite(context.Background(), path, slog.New(slog.DiscardHandler))
+		s, err := store.OpenSQLite(context.Background(), path, slog.New(slog.DiscardHandler), withSecrets(t))
 		if err != nil {
 			t.Fatal(err)
 		}

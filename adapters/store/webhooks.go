@@ -17,10 +17,14 @@ func (s *Store) PutWebhook(ctx context.Context, w ports.Webhook) (ports.Webhook,
 	for i, k := range w.Kinds {
 		kinds[i] = string(k)
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO webhooks (id, name, url, format, secret, kinds, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+	secret, err := s.sealSecret(w.Secret, webhookSecret(w.Name))
+	if err != nil {
+		return ports.Webhook{}, fmt.Errorf("store webhook %s: %w", w.Name, err)
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO webhooks (id, name, url, format, secret, kinds, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (name) DO UPDATE SET url = excluded.url, format = excluded.format, kinds = excluded.kinds,
   secret = CASE WHEN excluded.secret = '' THEN webhooks.secret ELSE excluded.secret END`,
-		w.ID, w.Name, w.URL, w.Format, w.Secret, stringsText(kinds), us(w.CreatedAt))
+		w.ID, w.Name, w.URL, w.Format, secret, stringsText(kinds), us(w.CreatedAt))
 	if err != nil {
 		return ports.Webhook{}, fmt.Errorf("store webhook %s: %w", w.Name, err)
 	}
@@ -56,7 +60,8 @@ func (s *Store) ListWebhooks(ctx context.Context) ([]ports.Webhook, error) {
 		for _, k := range parseStrings(r.Kinds) {
 			kinds = append(kinds, risk.Kind(k))
 		}
-		out[i] = ports.Webhook{ID: r.ID, Name: r.Name, URL: r.URL, Format: r.Format, Secret: r.Secret, Kinds: kinds, CreatedAt: fromUS(r.CreatedAt)}
+		out[i] = ports.Webhook{ID: r.ID, Name: r.Name, URL: r.URL, Format: r.Format, Kinds: kinds, CreatedAt: fromUS(r.CreatedAt)}
+		out[i].Secret, out[i].SecretErr = s.openSecret(r.Secret, webhookSecret(r.Name), "webhook")
 	}
 	return out, nil
 }

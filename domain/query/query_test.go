@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/runwatch/runwatch/domain/risk"
 )
 
 func TestWindowSince(t *testing.T) {
@@ -142,5 +144,34 @@ func TestSorts(t *testing.T) {
 	}
 	if _, err := ProcessSorts.Get("-argv"); err == nil || !strings.Contains(err.Error(), "-count, -first_seen, path") {
 		t.Errorf("unknown sort: %v", err)
+	}
+}
+
+func TestRiskTotals(t *testing.T) {
+	tests := []struct {
+		name  string
+		found []RiskTotal
+		want  map[risk.Kind][2]int64
+	}{
+		{"none found: every kind, zero", nil, map[risk.Kind][2]int64{}},
+		{"found kinds keep their counts", []RiskTotal{{Kind: risk.KindDrift, Images: 2, Risks: 5}, {Kind: risk.KindUntrustedImage, Images: 3, Risks: 3}},
+			map[risk.Kind][2]int64{risk.KindDrift: {2, 5}, risk.KindUntrustedImage: {3, 3}}},
+		{"a kind this version does not know is left out", []RiskTotal{{Kind: "future_kind", Images: 1, Risks: 1}}, map[risk.Kind][2]int64{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := RiskTotals(tt.found)
+			if len(got) != len(risk.Kinds) {
+				t.Fatalf("%d totals, want one per kind (%d)", len(got), len(risk.Kinds))
+			}
+			for i, g := range got {
+				if g.Kind != risk.Kinds[i] {
+					t.Fatalf("total %d is %s, want %s: the order is most severe first", i, g.Kind, risk.Kinds[i])
+				}
+				if w := tt.want[g.Kind]; g.Images != w[0] || g.Risks != w[1] {
+					t.Errorf("%s = %d images, %d risks; want %v", g.Kind, g.Images, g.Risks, w)
+				}
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/runwatch/runwatch/domain/inventory"
+	"github.com/runwatch/runwatch/domain/risk"
 	"github.com/runwatch/runwatch/domain/runtime"
 )
 
@@ -46,6 +47,34 @@ type Overview struct {
 	Processes          int64
 	LoadedFiles        int64
 	DriftedExecutables int64
+	// Risks are the open risks per kind over the images in scope.
+	Risks []RiskTotal
+}
+
+// RiskTotal counts the open risks of one kind.
+type RiskTotal struct {
+	Kind risk.Kind
+	// Images with at least one open risk of the kind.
+	Images int64
+	// Risks of the kind open on those images.
+	Risks int64
+}
+
+// RiskTotals lists every kind of risk once, most severe first, with the
+// counts found (kinds found none of are zero), so a reader sees that a
+// kind was counted and is clear rather than wonder whether it was.
+func RiskTotals(found []RiskTotal) []RiskTotal {
+	out := make([]RiskTotal, len(risk.Kinds))
+	for i, k := range risk.Kinds {
+		out[i].Kind = k
+		for _, f := range found {
+			if f.Kind == k {
+				out[i].Images += f.Images
+				out[i].Risks += f.Risks
+			}
+		}
+	}
+	return out
 }
 
 // ClusterView is a cluster with its controller and counts.

@@ -71,11 +71,14 @@ type Funnel struct {
 	WithFix int
 	// Applicable: of those, with their code loaded at runtime.
 	Applicable int
+	// ApplicableAny is not a stage: distinct vulnerabilities of any
+	// severity, with a fix or not, whose code was loaded at runtime.
+	ApplicableAny int
 }
 
 // Add adds another funnel's counts (for sums over disjoint sets).
 func (f Funnel) Add(o Funnel) Funnel {
-	return Funnel{f.All + o.All, f.CriticalHigh + o.CriticalHigh, f.WithFix + o.WithFix, f.Applicable + o.Applicable}
+	return Funnel{f.All + o.All, f.CriticalHigh + o.CriticalHigh, f.WithFix + o.WithFix, f.Applicable + o.Applicable, f.ApplicableAny + o.ApplicableAny}
 }
 
 // CountFunnel counts facts by distinct vulnerability id: a vulnerability
@@ -83,7 +86,7 @@ func (f Funnel) Add(o Funnel) Funnel {
 // components counts once, applicable if either was loaded).
 func CountFunnel(facts []VulnFact) Funnel {
 	type agg struct {
-		critHigh, fix, applicable bool
+		critHigh, fix, applicable, loaded bool
 	}
 	by := map[string]*agg{}
 	for _, f := range facts {
@@ -97,6 +100,7 @@ func CountFunnel(facts []VulnFact) Funnel {
 		a.critHigh = a.critHigh || ch
 		a.fix = a.fix || fix
 		a.applicable = a.applicable || fix && f.Applicability == Applicable
+		a.loaded = a.loaded || f.Applicability == Applicable
 	}
 	var out Funnel
 	for _, a := range by {
@@ -109,6 +113,9 @@ func CountFunnel(facts []VulnFact) Funnel {
 		}
 		if a.applicable {
 			out.Applicable++
+		}
+		if a.loaded {
+			out.ApplicableAny++
 		}
 	}
 	return out

@@ -131,7 +131,8 @@ func TestJudgeFunnelAndRisks(t *testing.T) {
 	// 5 distinct ids; critical&high: GO-2022-1059, CVE-CRIT-1, CVE-2023-5363,
 	// MAL-2025-1; with a fix: GO-2022-1059, CVE-2023-5363; applicable:
 	// GO-2022-1059 (loaded through x/text, though not through libssl).
-	if got, want := CountFunnel(facts), (Funnel{All: 5, CriticalHigh: 4, WithFix: 2, Applicable: 1}); got != want {
+	// Loaded at any severity: the three of x/text.
+	if got, want := CountFunnel(facts), (Funnel{All: 5, CriticalHigh: 4, WithFix: 2, Applicable: 1, ApplicableAny: 3}); got != want {
 		t.Fatalf("funnel %+v, want %+v", got, want)
 	}
 	unobserved := Judge([]Component{text}, findings, nil, false)
@@ -166,5 +167,35 @@ func TestJudgeFunnelAndRisks(t *testing.T) {
 		if r1[i].Key != r2[i].Key {
 			t.Fatal("risk keys are not stable")
 		}
+	}
+}
+
+func TestCountFunnelApplicableAny(t *testing.T) {
+	fact := func(id string, sev vuln.SeverityLevel, a Applicability, fixed ...string) VulnFact {
+		return VulnFact{Finding: finding(id, sev, fixed...), Component: "pkg:generic/c-" + id + "-" + string(a), Applicability: a}
+	}
+	tests := []struct {
+		name  string
+		facts []VulnFact
+		want  Funnel
+	}{
+		{"nothing", nil, Funnel{}},
+		{"a low one loaded counts, though no stage holds it", []VulnFact{fact("L", vuln.SeverityLow, Applicable)},
+			Funnel{All: 1, ApplicableAny: 1}},
+		{"a critical one loaded without a fix", []VulnFact{fact("C", vuln.SeverityCritical, Applicable)},
+			Funnel{All: 1, CriticalHigh: 1, ApplicableAny: 1}},
+		{"a high one loaded with a fix is in both", []VulnFact{fact("H", vuln.SeverityHigh, Applicable, "2.0")},
+			Funnel{All: 1, CriticalHigh: 1, WithFix: 1, Applicable: 1, ApplicableAny: 1}},
+		{"never loaded, or not observed yet, does not count", []VulnFact{fact("N", vuln.SeverityLow, NotApplicable), fact("U", vuln.SeverityHigh, ApplicabilityUnknown)},
+			Funnel{All: 2, CriticalHigh: 1}},
+		{"one id in two components counts once, loaded if either is", []VulnFact{fact("D", vuln.SeverityMedium, NotApplicable), fact("D", vuln.SeverityMedium, Applicable)},
+			Funnel{All: 1, ApplicableAny: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := CountFunnel(tt.facts); got != tt.want {
+				t.Fatalf("funnel %+v, want %+v", got, tt.want)
+			}
+		})
 	}
 }

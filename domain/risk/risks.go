@@ -18,6 +18,10 @@ const (
 	KindDrift                 Kind = "drift"
 )
 
+// Kinds are the risk kinds, most severe first: what a person should look
+// at first when counting them.
+var Kinds = []Kind{KindMaliciousPackage, KindCriticalApplicableCVE, KindIntegrityViolation, KindUntrustedImage, KindDrift}
+
 // Risk is one risk of an image (and so of every workload running it).
 type Risk struct {
 	Kind Kind

@@ -234,7 +234,17 @@ func (e *Enricher) Enrich(ctx context.Context, w ports.ImageWork) error {
 	}
 	var conns []RegistryConn
 	var scanners []ports.ArtifactScanner
+	// Integrations whose secret does not open (sealed under another key)
+	// cannot be asked: a trusted one is a check that failed, so the image
+	// stays pending rather than judged untrusted without it.
+	var locked []risk.RegistryCheck
 	for _, in := range ints {
+		if in.SecretErr != nil {
+			if in.Trusted {
+				locked = append(locked, risk.RegistryCheck{Registry: in.Name, Status: risk.CheckFailed, Error: in.SecretErr.Error()})
+			}
+			continue
+		}
 		if in.Kind == ports.IntegrationXray {
 			sc, err := e.conns.Scanner(in)
 			if err != nil {
@@ -254,6 +264,10 @@ func (e *Enricher) Enrich(ctx context.Context, w ports.ImageWork) error {
 	next := ports.ImageEnrichment{Digest: w.Digest, Trust: prev.Trust, Catalogued: prev.Catalogued, Distro: prev.Distro,
 		Revision: prev.Revision, EvaluatedAt: prev.EvaluatedAt, Funnel: prev.Funnel, CheckedAt: now}
 	var problems []string
+	for _, c := range locked {
+		next.Checks = append(next.Checks, c)
+		problems = append(problems, c.Registry+": "+c.Error)
+	}
 
 	// Provenance: every trusted registry is asked.
 	for _, c := range conns {

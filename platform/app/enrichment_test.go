@@ -22,6 +22,7 @@ import (
 	"github.com/runwatch/runwatch/adapters/oci/ocitest"
 	"github.com/runwatch/runwatch/adapters/osv"
 	"github.com/runwatch/runwatch/adapters/osv/govulndb"
+	"github.com/runwatch/runwatch/adapters/secrets"
 	"github.com/runwatch/runwatch/adapters/store"
 	"github.com/runwatch/runwatch/adapters/webhook"
 	"github.com/runwatch/runwatch/adapters/xray"
@@ -98,7 +99,7 @@ func (h *hookReceiver) kinds() []string {
 func TestEnricherEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rw.db"), log)
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rw.db"), log, store.WithSecrets(testSealer(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +256,7 @@ func (xrayConnectors) Scanner(in ports.Integration) (ports.ArtifactScanner, erro
 func TestEnricherMergesXrayRecordedResponse(t *testing.T) {
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rw.db"), log)
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rw.db"), log, store.WithSecrets(testSealer(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +350,7 @@ func TestEnricherMergesXrayRecordedResponse(t *testing.T) {
 func TestEnricherReevaluatesOnNewData(t *testing.T) {
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rw.db"), log)
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rw.db"), log, store.WithSecrets(testSealer(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,7 +419,7 @@ func TestEnricherReevaluatesOnNewData(t *testing.T) {
 func TestEnricherJudgesFromSensorPackages(t *testing.T) {
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rw.db"), log)
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rw.db"), log, store.WithSecrets(testSealer(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -470,7 +471,7 @@ func TestEnricherWokenByChanges(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	log := slog.New(slog.DiscardHandler)
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rw.db"), log)
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rw.db"), log, store.WithSecrets(testSealer(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -521,5 +522,137 @@ func TestEnricherWokenByChanges(t *testing.T) {
 			t.Fatal("the worker was not woken by the report")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// testSealer seals the credentials a test stores under a random key.
+func testSealer(t testing.TB) *secrets.AESGCM {
+	t.Helper()
+	s, err := secrets.NewRandom("a test key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// A trusted registry whose secret was sealed under another key cannot be
+// asked: the image waits (pending, trust unknown, the integration named in
+// its last error) instead of being judged untrusted without it, and is
+// judged once the secret is put again.
+func TestEnricherWaitsForAnIntegrationItCannotOpen(t *testing.T) {
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	path := filepath.Join(t.TempDir(), "rw.db")
+	reg := ocitest.Start(t, nil)
+	img := reg.Push(t, "shop/web", "1.0", catalogtest.Layer(t, catalogtest.File{Name: "app/run.sh", Data: []byte("#!/bin/sh\n"), Mode: 0o755}))
+	clk := &movingClock{now: time.Now().UTC().Truncate(time.Second)}
+
+	before, err := store.OpenSQLite(ctx, path, log, store.WithSecrets(testSealer(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := before.PutIntegration(ctx, ports.Integration{ID: "i1", Name: "corp", Kind: ports.IntegrationOCI, URL: reg.URL, Username: "robot",
+		Secret: "robot-pass", Trusted: true, CreatedAt: clk.Now(), UpdatedAt: clk.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	before.Close()
+
+	st, err := store.OpenSQLite(ctx, path, log, store.WithSecrets(testSealer(t))) // another key
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cl, _ := st.EnsureCluster(ctx, "cl_prod", "prod", clk.Now())
+	batch := inventory.Batch{ID: "inventory-0001", SnapshotID: "snapshot-0001", SnapshotComplete: true,
+		Nodes: []inventory.Node{{Name: "node-1"}}, Namespaces: []inventory.Namespace{{Name: "shop"}},
+		Pods: []inventory.Pod{{UID: "pod-1", Namespace: "shop", Name: "web-1", NodeName: "node-1", Phase: "Running",
+			Containers: []inventory.Container{{Name: "web", Kind: inventory.ContainerRegular, Image: reg.Host + "/shop/web:1.0", ImageDigest: img.Digest,
+				ContainerID: strings.Repeat("cd", 32), Runtime: "containerd", State: inventory.StateRunning}}}}}
+	if _, err := st.ApplyInventory(ctx, cl.ID, &batch, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	scanner := osv.NewScanner(log, govulndb.Source())
+	if err := scanner.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e := app.NewEnricher(st, scanner, catalog.New(), ociConnectors{timeout: time.Second}, nil, clk, log, app.DefaultEnrichmentConfig)
+	if err := e.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	enr, _, _ := st.GetEnrichment(ctx, img.Digest)
+	if enr.Status != ports.EnrichmentPending || enr.Trust.Trust != risk.TrustUnknown || !strings.Contains(enr.LastError, "integration/corp cannot be opened") {
+		t.Fatalf("with the integration locked: status %s, trust %s, last error %q", enr.Status, enr.Trust.Trust, enr.LastError)
+	}
+
+	if _, err := st.PutIntegration(ctx, ports.Integration{ID: "i2", Name: "corp", Kind: ports.IntegrationOCI, URL: reg.URL, Username: "robot",
+		Secret: "robot-pass", Trusted: true, CreatedAt: clk.Now(), UpdatedAt: clk.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(time.Hour)
+	if err := e.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if enr, _, _ := st.GetEnrichment(ctx, img.Digest); enr.Trust.Trust != risk.TrustTrusted {
+		t.Fatalf("after the secret was put again: trust %s, last error %q", enr.Trust.Trust, enr.LastError)
+	}
+}
+
+// A webhook whose secret was sealed under another key is not sent to
+// unsigned: the delivery waits with the reason, and goes out signed once
+// the secret is put again.
+func TestNotifierSendsNothingUnsigned(t *testing.T) {
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	path := filepath.Join(t.TempDir(), "rw.db")
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		if webhook.Verify("hook-s3cret", r.Header.Get("X-Runwatch-Timestamp"), r.Header.Get("X-Runwatch-Signature"), body, time.Now(), time.Hour) {
+			got = append(got, "signed")
+		} else {
+			got = append(got, "unsigned")
+		}
+	}))
+	defer srv.Close()
+	clk := &movingClock{now: time.Now().UTC().Truncate(time.Second)}
+	before, err := store.OpenSQLite(ctx, path, log, store.WithSecrets(testSealer(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := before.PutWebhook(ctx, ports.Webhook{ID: "w1", Name: "ops", URL: srv.URL, Format: "generic", Secret: "hook-s3cret", CreatedAt: clk.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := before.EnqueueDeliveries(ctx, []ports.Delivery{{WebhookID: "w1", RiskKey: "untrusted|x", Payload: []byte(`{}`), NextTry: clk.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	before.Close()
+
+	st, err := store.OpenSQLite(ctx, path, log, store.WithSecrets(testSealer(t))) // another key
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	n := app.NewNotifier(st, webhook.New(), clk, log)
+	if sent, err := n.DeliverDue(ctx); err != nil || sent != 0 {
+		t.Fatalf("delivered %d, %v", sent, err)
+	}
+	clk.Add(time.Hour)
+	due, _ := st.DueDeliveries(ctx, clk.Now(), 10)
+	if len(due) != 1 || !strings.Contains(due[0].LastError, "webhook/ops cannot be opened") {
+		t.Fatalf("the delivery: %+v", due)
+	}
+	if _, err := st.PutWebhook(ctx, ports.Webhook{ID: "w2", Name: "ops", URL: srv.URL, Format: "generic", Secret: "hook-s3cret", CreatedAt: clk.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if sent, err := n.DeliverDue(ctx); err != nil || sent != 1 {
+		t.Fatalf("after the secret was put again: delivered %d, %v", sent, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(got, []string{"signed"}) {
+		t.Fatalf("the receiver got %v", got)
 	}
 }

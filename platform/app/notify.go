@@ -82,9 +82,14 @@ func (n *Notifier) DeliverDue(ctx context.Context) (int, error) {
 		if !ok {
 			continue
 		}
-		dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		err := n.sender.Deliver(dctx, ports.Endpoint{URL: h.URL, Secret: h.Secret}, d.RiskKey, d.Payload)
-		cancel()
+		// A webhook whose secret does not open is not sent to unsigned:
+		// the delivery waits, with why, until the key or secret is fixed.
+		err := h.SecretErr
+		if err == nil {
+			dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			err = n.sender.Deliver(dctx, ports.Endpoint{URL: h.URL, Secret: h.Secret}, d.RiskKey, d.Payload)
+			cancel()
+		}
 		now := n.clock.Now()
 		d.Attempts++
 		if n.Delivered != nil {

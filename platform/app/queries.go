@@ -62,7 +62,12 @@ func (q *Queries) Overview(ctx context.Context, f query.Filter) (query.Overview,
 	if err := f.Validate(); err != nil {
 		return query.Overview{}, err
 	}
-	return q.store.Overview(ctx, f, q.clock.Now())
+	o, err := q.store.Overview(ctx, f, q.clock.Now())
+	if err != nil {
+		return o, err
+	}
+	o.Risks = query.RiskTotals(o.Risks)
+	return o, nil
 }
 
 // ListClusters implements ports.Inventory.

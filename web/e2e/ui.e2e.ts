@@ -160,8 +160,18 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
     // Entitlement: nodes in operation against the default licence of 10.
     const meter = pg.getByRole("meter", { name: "Sensor nodes used of the licence" });
     expect(await meter.getAttribute("aria-valuetext")).toBe(`${full.env.seeded!.sensorNodes} of 10 licensed nodes`);
-    // Drift is a real risk count; what the API lacks says so.
-    expect(await pg.locator(".risk-list li", { hasText: "Drift" }).locator(".risk-count").textContent()).toBe(String(full.env.seeded!.drifted));
+    // Risks by type are the platform's totals for the page's filter: images
+    // with each risk open; drift also says how many executables drifted.
+    const risk = (kind: string) => pg.locator(".risk-list li", { hasText: kind }).locator(".risk-count");
+    expect(await risk("Drift").getAttribute("title")).toContain(`${full.env.seeded!.drifted.toLocaleString("en")} drifted executables`);
+    // Drift risks are judged by the enrichment worker as it reads the
+    // sensors' reports: reload until it has.
+    await expect
+      .poll(async () => {
+        await pg.reload();
+        return Number(await risk("Drift").textContent());
+      }, { timeout: 30_000 })
+      .toBeGreaterThan(0);
     // Enrichment: the public images are untrusted (no trusted registry holds
     // them), the moved tag is an integrity violation; the funnel is drawn.
     expect(Number(await pg.locator(".risk-list li", { hasText: "Untrusted image" }).locator(".risk-count").textContent())).toBeGreaterThan(0);
@@ -221,17 +231,32 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
     const namespaces = await column(table, "Namespace");
     expect(new Set(namespaces)).toEqual(new Set(["payments"]));
 
-    // Sort by processes, descending, within the page.
-    await table.getByRole("button", { name: "Processes", exact: true }).click();
-    await table.getByRole("button", { name: "Processes", exact: true }).click();
-    await pg.waitForURL(/sort=processes&dir=desc/);
-    expect(await table.getByRole("columnheader", { name: "Processes", exact: true }).getAttribute("aria-sort")).toBe("descending");
-    const counts = (await column(table, "Processes")).map((s) => Number(s.replace(/,/g, "")));
-    expect(counts).toEqual([...counts].sort((a, b) => b - a));
-    expect(counts[0]).toBeGreaterThan(0);
+    // Sorting is the platform's: a column the API cannot sort by has no
+    // button; the workload column sorts the filtered list by name.
+    expect(await table.getByRole("button", { name: "Processes", exact: true }).count()).toBe(0);
+    await table.getByRole("button", { name: "Workload", exact: true }).click();
+    await pg.waitForURL(/sort=name/);
+    expect(await table.getByRole("columnheader", { name: "Workload", exact: true }).getAttribute("aria-sort")).toBe("ascending");
+    await expect.poll(() => table.locator("tbody > tr").count()).toBe(4);
+    // Every order the UI offers is one the platform accepts.
+    const sortBy = pg.getByLabel("Sort workloads by");
+    for (const order of await sortBy.locator("option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))) {
+      await sortBy.selectOption(order);
+      await expect.poll(() => new URL(pg.url()).searchParams.get("sort") ?? "").toBe(order);
+      await expect.poll(() => table.locator("tbody > tr").count()).toBe(4);
+      expect(await pg.getByRole("alert").count()).toBe(0);
+    }
+    await sortBy.selectOption("name");
+    await pg.waitForURL(/sort=name/);
 
     // Expand a row by keyboard: its processes load under it.
-    const expander = table.getByRole("button", { name: "Processes of Deployment payments/payments-worker" }).first();
+    // The payments-worker that ran processes (its namesake may have none).
+    const names = await column(table, "Workload");
+    const procs = (await column(table, "Processes")).map((s) => Number(s.replace(/,/g, "")));
+    const workers = names.flatMap((n, i) => (n.startsWith("payments-worker") ? [i] : []));
+    const busy = workers.findIndex((i) => procs[i] > 0);
+    expect(busy).toBeGreaterThanOrEqual(0);
+    const expander = table.getByRole("button", { name: "Processes of Deployment payments/payments-worker" }).nth(busy);
     await expander.focus();
     await pg.keyboard.press("Enter");
     expect(await expander.getAttribute("aria-expanded")).toBe("true");
@@ -308,6 +333,33 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
     const seen = await column(table, "Last seen");
     expect(seen.every((t) => t === "just now" || /^[1-5] min ago$/.test(t))).toBe(true);
 
+    // Sorted by runs across all 50,000 records, not within a page: the
+    // first page holds the most run executables (the seed's highest count
+    // is 17), and the next page continues below it.
+    await pg.goto(`${full.env.url}/processes?window=10d`);
+    await table.locator("tbody tr").first().waitFor();
+    await table.getByRole("button", { name: "Runs", exact: true }).click();
+    await pg.waitForURL(/sort=-count/);
+    expect(await table.getByRole("columnheader", { name: "Runs", exact: true }).getAttribute("aria-sort")).toBe("descending");
+    const runs = async () => (await column(table, "Runs")).map((s) => Number(s.replace(/,/g, "")));
+    await expect.poll(async () => (await runs())[0]).toBe(17);
+    const first = await runs();
+    expect(first).toEqual([...first].sort((a, b) => b - a));
+    await pg.getByRole("navigation", { name: "Pages of processes" }).getByRole("button", { name: "Next" }).click();
+    await pg.waitForURL(/page=/);
+    expect(new URL(pg.url()).searchParams.get("sort")).toBe("-count");
+    await expect.poll(async () => (await runs())[0] <= first.at(-1)!).toBe(true);
+    // By path: ascending, and each option of the select is accepted.
+    const sortBy = pg.getByLabel("Sort processes by");
+    for (const order of await sortBy.locator("option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))) {
+      await sortBy.selectOption(order);
+      await expect.poll(() => new URL(pg.url()).searchParams.get("sort") ?? "").toBe(order);
+      expect(new URL(pg.url()).searchParams.get("page")).toBeNull();
+      await table.locator("tbody tr").first().waitFor();
+      expect(await pg.getByRole("alert").count()).toBe(0);
+    }
+    await shot(pg, "09-processes-sorted");
+
     // 1000 rows on one page, and the 600-character path clipped.
     await pg.goto(`${full.env.url}/processes?window=10d&size=1000`);
     await expect.poll(() => table.locator("tbody > tr").count(), { timeout: 30_000 }).toBe(1000);
@@ -333,6 +385,10 @@ describe.skipIf(missing !== "")(`web UI in Chromium${missing ? ` (skipped: ${mis
     await moved.getByText("trusted", { exact: true }).waitFor();
     await moved.getByText("integrity violation").waitFor();
     await images.getByRole("row", { name: /nginx:1\.27/ }).getByText("untrusted", { exact: true }).waitFor();
+    // The moved image loaded its vulnerable Go binary: of all its
+    // vulnerabilities, those loaded at runtime, whatever their severity.
+    const loadedOf = (await moved.getByRole("link", { name: /in all/ }).textContent()) ?? "";
+    expect(Number(/(\d+) loaded of/.exec(loadedOf)?.[1])).toBeGreaterThan(0);
     await shot(pg, "23-images-enriched");
 
     // The moved image: its evidence, and its applicable vulnerabilities first.

@@ -166,7 +166,64 @@ describe("workloads", () => {
     expect(seen.at(-1)).toEqual({ namespace: "empty", token: "" });
   });
 
-  it("sorts the page by a column, and expands a row into its processes", async () => {
+  it("sorts through the platform: the order goes to the API and the URL, pages start again", async () => {
+    const orders: { orderBy: string; token: string }[] = [];
+    setup((r) =>
+      r.service(InventoryService, {
+        listWorkloads: (req) => {
+          orders.push({ orderBy: req.orderBy, token: req.page?.token ?? "" });
+          // The platform's answer is the order: the UI must show it as is.
+          if (req.orderBy === "name") return { workloads: [workload(7), workload(3)], nextPageToken: "by-name-2" };
+          if (req.orderBy === "kind") return { workloads: [workload(4)] };
+          return req.page?.token ? { workloads: [workload(9)] } : { workloads: [workload(2), workload(1)], nextPageToken: "default-2" };
+        },
+      }),
+    );
+    navigate("/workloads?namespace=shop");
+    const table = await screen.findByRole("table", { name: "Workloads" });
+    // The default order is the namespace column's.
+    expect(within(table).getByRole("columnheader", { name: /Namespace/ }).getAttribute("aria-sort")).toBe("ascending");
+    // Columns the platform cannot sort by have no sort button.
+    expect(within(table).queryByRole("button", { name: "Processes" })).toBeNull();
+    expect(within(table).queryByRole("button", { name: "Pods" })).toBeNull();
+    expect(within(table).getByRole("columnheader", { name: "Processes" }).getAttribute("aria-sort")).toBeNull();
+
+    fireEvent.click(screen.getByRole("button", { name: "Next" }));
+    await screen.findByText("svc-9");
+    fireEvent.click(within(table).getByRole("button", { name: "Workload" }));
+    await screen.findByText("svc-7");
+    const params = new URLSearchParams(window.location.search);
+    expect(params.get("sort")).toBe("name");
+    expect(params.get("page")).toBeNull(); // a page token belongs to its order
+    expect(params.get("namespace")).toBe("shop");
+    expect(orders.at(-1)).toEqual({ orderBy: "name", token: "" });
+    expect(within(table).getAllByText(/^svc-\d$/).map((e) => e.textContent)).toEqual(["svc-7", "svc-3"]);
+    expect(within(table).getByRole("columnheader", { name: /Workload/ }).getAttribute("aria-sort")).toBe("ascending");
+    expect(within(table).getByRole("columnheader", { name: /Namespace/ }).getAttribute("aria-sort")).toBeNull();
+
+    // Pages of a sorted list carry its order.
+    fireEvent.click(screen.getByRole("button", { name: "Next" }));
+    await waitFor(() => expect(orders.at(-1)).toEqual({ orderBy: "name", token: "by-name-2" }));
+
+    // "Last seen" sorts newest first: descending.
+    fireEvent.click(within(table).getByRole("button", { name: "Last seen" }));
+    await waitFor(() => expect(orders.at(-1)).toEqual({ orderBy: "-last_seen", token: "" }));
+    expect(within(table).getByRole("columnheader", { name: /Last seen/ }).getAttribute("aria-sort")).toBe("descending");
+
+    // Orders no column shows are in the select.
+    const select = screen.getByLabelText("Sort workloads by") as HTMLSelectElement;
+    expect([...select.options].map((o) => o.value)).toEqual(["", "name", "kind", "cluster", "-first_seen", "-last_seen"]);
+    fireEvent.change(select, { target: { value: "kind" } });
+    await screen.findByText("svc-4");
+    expect(orders.at(-1)).toEqual({ orderBy: "kind", token: "" });
+    expect(new URLSearchParams(window.location.search).get("sort")).toBe("kind");
+
+    // A link with an order the platform does not have asks for the default.
+    navigate("/workloads?sort=processes&dir=desc");
+    await waitFor(() => expect(orders.at(-1)).toEqual({ orderBy: "", token: "" }));
+  });
+
+  it("expands a row into its processes", async () => {
     setup((r) =>
       r.service(InventoryService, {
         listWorkloads: () => ({ workloads: [workload(1), workload(3), workload(2)] }),
@@ -177,12 +234,6 @@ describe("workloads", () => {
     );
     navigate("/workloads");
     const table = await screen.findByRole("table", { name: "Workloads" });
-    fireEvent.click(within(table).getByRole("button", { name: "Processes" }));
-    fireEvent.click(within(table).getByRole("button", { name: "Processes" }));
-    await waitFor(() => expect(within(table).getByRole("columnheader", { name: /Processes/ }).getAttribute("aria-sort")).toBe("descending"));
-    const names = within(table).getAllByText(/^svc-\d$/).map((e) => e.textContent);
-    expect(names).toEqual(["svc-3", "svc-2", "svc-1"]);
-
     const expander = within(table).getByRole("button", { name: "Processes of Deployment shop/svc-2" });
     fireEvent.click(expander);
     await screen.findByText("/usr/bin/for-uid-2");

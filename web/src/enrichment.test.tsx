@@ -4,8 +4,9 @@ import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-li
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { authInterceptor, newApi } from "./api";
 import { App } from "./app";
+import { AdminService } from "./gen/runwatch/v1/admin_pb";
 import { AuthService, PrincipalKind, Role } from "./gen/runwatch/v1/auth_pb";
-import { Applicability, EnrichmentStatus, RiskKind, Severity, Trust } from "./gen/runwatch/v1/enrichment_pb";
+import { Applicability, EnrichmentStatus, IntegrationKind, RiskKind, Severity, Trust } from "./gen/runwatch/v1/enrichment_pb";
 import { InventoryService } from "./gen/runwatch/v1/inventory_pb";
 import { navigate } from "./router";
 import { Session } from "./session";
@@ -114,5 +115,96 @@ describe("image risk", () => {
     const table = await screen.findByRole("table", { name: "Vulnerabilities of this image" });
     const ids = within(table).getAllByText(/^GO-[AB]$/).map((e) => e.textContent);
     expect(ids).toEqual(["GO-B", "GO-A"]);
+  });
+});
+
+describe("risk totals", () => {
+  it("the overview shows the platform's totals per kind for its filter, without listing images", async () => {
+    const filters: { cluster: string; window: number }[] = [];
+    let listedImages = false;
+    setup((r) =>
+      r.service(InventoryService, {
+        getOverview: (req) => {
+          filters.push({ cluster: req.filter?.cluster ?? "", window: req.filter?.window ?? 0 });
+          return {
+            driftedExecutables: 9n,
+            risks: [
+              { kind: RiskKind.MALICIOUS_PACKAGE },
+              { kind: RiskKind.CRITICAL_APPLICABLE_CVE, images: 2n, risks: 5n },
+              { kind: RiskKind.INTEGRITY_VIOLATION, images: 1n, risks: 1n },
+              { kind: RiskKind.UNTRUSTED_IMAGE, images: 1234n, risks: 1234n },
+              { kind: RiskKind.DRIFT, images: 3n, risks: 9n },
+            ],
+          };
+        },
+        listClusters: () => ({}),
+        listImages: () => {
+          listedImages = true;
+          return {};
+        },
+        listVulnerabilities: () => ({ funnel: { all: 1n } }),
+      }),
+    );
+    navigate("/?cluster=prod&window=24h");
+    const count = async (name: string) => (await screen.findByText(name, { selector: ".risk-name" })).closest("li")!.querySelector(".risk-count")!;
+    // More than the 1,000 images one page of the list could hold.
+    expect((await count("Untrusted image")).textContent).toBe("1,234");
+    expect((await count("Malicious package")).textContent).toBe("0");
+    const cve = await count("Critical applicable CVE");
+    expect(cve.textContent).toBe("2");
+    expect(cve.getAttribute("title")).toBe("2 images with 5 open risks of this kind");
+    const drift = await count("Drift");
+    expect(drift.textContent).toBe("3");
+    expect(drift.getAttribute("title")).toContain("9 drifted executables");
+    expect(drift.getAttribute("href")).toContain("drift=1");
+    expect(filters.at(-1)).toEqual({ cluster: "prod", window: 3 }); // TIME_WINDOW_24H
+    expect(listedImages).toBe(false);
+  });
+
+  it("the images list shows how many vulnerabilities of any severity each image loaded", async () => {
+    setup((r) =>
+      r.service(InventoryService, {
+        listImages: () => ({
+          images: [
+            {
+              digest: DIGEST,
+              references: ["registry.example.com/shop/web:1.0"],
+              enrichment: { status: EnrichmentStatus.DONE, funnel: { all: 40n, criticalHigh: 12n, withFix: 6n, applicable: 1n, applicableAny: 7n } },
+            },
+          ],
+        }),
+      }),
+    );
+    navigate("/images");
+    const table = await screen.findByRole("table", { name: "Images" });
+    const cell = within(table).getByRole("link", { name: /40 in all/ });
+    expect(cell.textContent).toContain("7 loaded of 40");
+    expect(within(cell).getByText(/40 in all/).textContent).toBe(
+      "40 in all, 7 of them loaded at runtime; 12 critical or high, 6 of them with a fix, 1 of those loaded",
+    );
+  });
+});
+
+describe("integrations", () => {
+  it("says which integration's secret the platform cannot open, and never shows a secret", async () => {
+    const err = "the secret of integration/corp cannot be opened: sealed under another key: it was sealed under key 798cf7ea6698";
+    setup((r) => {
+      r.service(AdminService, {
+        listIntegrations: () => ({
+          integrations: [
+            { name: "corp", kind: IntegrationKind.OCI, url: "https://r.example", username: "robot", hasSecret: true, trusted: true, secretError: err },
+            { name: "public", kind: IntegrationKind.OCI, url: "https://p.example", username: "bot", hasSecret: true },
+          ],
+        }),
+        listWebhooks: () => ({}),
+      });
+      r.service(InventoryService, { listVulnerabilitySources: () => ({}) });
+    });
+    navigate("/settings/integrations");
+    const table = await screen.findByRole("table", { name: "Integrations" });
+    const corp = within(table).getByText("corp").closest("tr")!;
+    expect(corp.textContent).toContain("robot · secret unreadable");
+    expect(corp.textContent).toContain(err);
+    expect(within(table).getByText("public").closest("tr")!.textContent).toContain("bot · secret set");
   });
 });

@@ -31,7 +31,9 @@ describe("windowOf and queryKey", () => {
   });
   it("changes with what reaches the API, not with view-only state", () => {
     const a = queryKey("w", new URLSearchParams("namespace=shop&sort=name"));
-    expect(queryKey("w", new URLSearchParams("namespace=shop&sort=pods&open=x"))).toBe(a);
+    expect(queryKey("w", new URLSearchParams("namespace=shop&sort=name&open=x&tab=y"))).toBe(a);
+    // The platform sorts, so the order is part of the request.
+    expect(queryKey("w", new URLSearchParams("namespace=shop&sort=-last_seen"))).not.toBe(a);
     expect(queryKey("w", new URLSearchParams("namespace=pay"))).not.toBe(a);
     expect(queryKey("w", new URLSearchParams("namespace=shop&page=t2"))).not.toBe(a);
     expect(queryKey("p", new URLSearchParams("drift=1"), ["drift"])).not.toBe(queryKey("p", new URLSearchParams(""), ["drift"]));

@@ -43,8 +43,9 @@ export function pageFromParams(p: URLSearchParams): { size: number; token: strin
 }
 
 // queryKey identifies a request for caching and refetching: the path and
-// the parameters that reach the API.
+// the parameters that reach the API (the order included: the platform
+// sorts).
 export function queryKey(name: string, p: URLSearchParams, extra: string[] = []): string {
-  const keys = [...FILTER_KEYS, "window", "page", "size", ...extra];
+  const keys = [...FILTER_KEYS, "window", "page", "size", "sort", ...extra];
   return name + "?" + keys.map((k) => `${k}=${p.get(k) ?? ""}`).join("&");
 }

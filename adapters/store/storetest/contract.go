@@ -735,7 +735,7 @@ func testOverview(t *testing.T, s ports.Store) {
 	must(t, err)
 	want := query.Overview{Clusters: 2, Nodes: query.NodeCounts{Total: 2, NotInstalled: 2}, Workloads: 2, Images: 3, Containers: 4,
 		Processes: 2, LoadedFiles: 1, DriftedExecutables: 1}
-	if o != want {
+	if !reflect.DeepEqual(o, want) {
 		t.Errorf("overview =\n %+v\nwant\n %+v", o, want)
 	}
 	o, err = s.Overview(ctx, query.Filter{Workload: "db"}, t0)

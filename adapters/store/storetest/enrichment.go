@@ -2,11 +2,14 @@ package storetest
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/runwatch/runwatch/domain"
+	"github.com/runwatch/runwatch/domain/inventory"
+	"github.com/runwatch/runwatch/domain/query"
 	"github.com/runwatch/runwatch/domain/risk"
 	"github.com/runwatch/runwatch/domain/runtime"
 	"github.com/runwatch/runwatch/domain/vuln"
@@ -28,6 +31,7 @@ func RunEnrichment(t *testing.T, open func(t *testing.T) EnrichingStore) {
 		{"Integrations", testIntegrations},
 		{"EnrichmentQueueAndRuntime", testEnrichmentQueue},
 		{"AssessmentRisksAndVulnerabilities", testAssessment},
+		{"RiskTotalsAndApplicableOfAnySeverity", testRiskTotals},
 		{"WebhookDeliveriesDeduplicated", testDeliveries},
 	}
 	for _, tt := range tests {
@@ -208,7 +212,7 @@ func testAssessment(t *testing.T, s EnrichingStore) {
 		t.Fatalf("a risk back after resolution: %v", fresh)
 	}
 	e, _, _ := s.GetEnrichment(ctx, d)
-	if e.Revision != "rev-2" || e.Funnel != (risk.Funnel{All: 3, CriticalHigh: 3, WithFix: 2, Applicable: 1}) {
+	if e.Revision != "rev-2" || e.Funnel != (risk.Funnel{All: 3, CriticalHigh: 3, WithFix: 2, Applicable: 1, ApplicableAny: 1}) {
 		t.Fatalf("enrichment after assessment %+v", e)
 	}
 
@@ -306,5 +310,104 @@ func testDeliveries(t *testing.T, s EnrichingStore) {
 	must(t, s.DeleteWebhook(ctx, "ops"))
 	if ws, _ := s.ListWebhooks(ctx); len(ws) != 0 {
 		t.Fatal("webhook not deleted")
+	}
+}
+
+// testRiskTotals: the overview counts open risks per kind over the images
+// its filter selects (cluster, workload, window), and an image's funnel
+// says how many of its vulnerabilities of any severity were loaded.
+func testRiskTotals(t *testing.T, s EnrichingStore) {
+	prod, nginx := seedImage(t, s)
+	postgres, envoy := digest("postgres:16"), digest("envoy:1.30")
+	staging := cluster(t, s, "staging")
+	apply(t, s, staging, inventory.Batch{ID: "batch-st01", Nodes: []inventory.Node{{Name: "node-9"}},
+		Pods: []inventory.Pod{pod("cache", "redis-0", "node-9", "redis", ctr("redis", "redis:7", "r0"))}}, t0)
+	redis := digest("redis:7")
+
+	text := "pkg:golang/golang.org/x/text@v0.3.5"
+	nginxFacts := []risk.VulnFact{
+		{Component: text, Applicability: risk.Applicable, Finding: vuln.Finding{ID: "GO-HIGH-FIXED", Severity: vuln.SeverityHigh, FixedVersions: []string{"0.3.8"}}},
+		{Component: text, Applicability: risk.Applicable, Finding: vuln.Finding{ID: "GO-LOW", Severity: vuln.SeverityLow}},
+		{Component: "pkg:deb/debian/zlib@1.2", Applicability: risk.NotApplicable, Finding: vuln.Finding{ID: "GO-LOW", Severity: vuln.SeverityLow}},
+		{Component: "pkg:deb/debian/zlib@1.2", Applicability: risk.NotApplicable, Finding: vuln.Finding{ID: "CVE-CRIT", Severity: vuln.SeverityCritical}},
+	}
+	assess := func(d string, facts []risk.VulnFact, at time.Time, risks ...risk.Risk) {
+		t.Helper()
+		// The funnel as a platform stored it before it counted what was
+		// loaded at any severity: the count must not depend on it.
+		f := risk.CountFunnel(facts)
+		f.ApplicableAny = 0
+		must2(s.SaveAssessment(ctx, d, "rev-1", facts, risks, f, at))
+	}
+	untrusted := func(d string) risk.Risk {
+		return risk.Risk{Kind: risk.KindUntrustedImage, Key: "untrusted|" + d, Subject: d}
+	}
+	for _, d := range []string{nginx, postgres, envoy, redis} {
+		must(t, s.SaveEnrichment(ctx, ports.ImageEnrichment{Digest: d, Status: ports.EnrichmentDone, Catalogued: t0}, []risk.Component{}))
+	}
+	assess(nginx, nginxFacts, t0, untrusted(nginx),
+		risk.Risk{Kind: risk.KindCriticalApplicableCVE, Key: "cve|GO-A|" + nginx, Subject: "GO-A"},
+		risk.Risk{Kind: risk.KindCriticalApplicableCVE, Key: "cve|GO-B|" + nginx, Subject: "GO-B"},
+		risk.Risk{Kind: risk.KindDrift, Key: "drift|/tmp/x|" + nginx, Subject: "/tmp/x"})
+	assess(postgres, nil, t0, untrusted(postgres), risk.Risk{Kind: risk.KindMaliciousPackage, Key: "mal|" + postgres, Subject: "pkg:npm/x@1"})
+	assess(redis, nil, t0, untrusted(redis))
+	// A risk that was resolved is not open: envoy counts for nothing.
+	assess(envoy, nil, t0, untrusted(envoy))
+	assess(envoy, nil, t0.Add(time.Minute))
+
+	e, _, err := s.GetEnrichment(ctx, nginx)
+	must(t, err)
+	if want := (risk.Funnel{All: 3, CriticalHigh: 2, WithFix: 1, Applicable: 1, ApplicableAny: 2}); e.Funnel != want {
+		t.Fatalf("nginx funnel %+v, want %+v (GO-HIGH-FIXED and GO-LOW loaded)", e.Funnel, want)
+	}
+	if e, _, _ := s.GetEnrichment(ctx, postgres); e.Funnel.ApplicableAny != 0 {
+		t.Fatalf("postgres loaded nothing, yet %+v", e.Funnel)
+	}
+
+	type counts map[risk.Kind][2]int64
+	totals := func(f query.Filter, now time.Time) counts {
+		t.Helper()
+		o, err := s.Overview(ctx, f, now)
+		must(t, err)
+		got := counts{}
+		for _, r := range o.Risks {
+			if _, dup := got[r.Kind]; dup {
+				t.Fatalf("kind %s counted twice: %+v", r.Kind, o.Risks)
+			}
+			got[r.Kind] = [2]int64{r.Images, r.Risks}
+		}
+		return got
+	}
+	tests := []struct {
+		name string
+		f    query.Filter
+		now  time.Time
+		want counts
+	}{
+		{"everything", query.Filter{}, t0, counts{risk.KindUntrustedImage: {3, 3}, risk.KindCriticalApplicableCVE: {1, 2},
+			risk.KindDrift: {1, 1}, risk.KindMaliciousPackage: {1, 1}}},
+		{"a cluster by name", query.Filter{Cluster: "prod"}, t0, counts{risk.KindUntrustedImage: {2, 2}, risk.KindCriticalApplicableCVE: {1, 2},
+			risk.KindDrift: {1, 1}, risk.KindMaliciousPackage: {1, 1}}},
+		{"a cluster by id", query.Filter{Cluster: staging}, t0, counts{risk.KindUntrustedImage: {1, 1}}},
+		{"a workload", query.Filter{Workload: "db"}, t0, counts{risk.KindUntrustedImage: {1, 1}, risk.KindMaliciousPackage: {1, 1}}},
+		{"a namespace", query.Filter{Namespace: "cache"}, t0, counts{risk.KindUntrustedImage: {1, 1}}},
+		{"an image", query.Filter{Image: "nginx:1.27"}, t0, counts{risk.KindUntrustedImage: {1, 1}, risk.KindCriticalApplicableCVE: {1, 2}, risk.KindDrift: {1, 1}}},
+		{"nothing in scope", query.Filter{Namespace: "none"}, t0, counts{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := totals(tt.f, tt.now); !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("risk totals %v, want %v", got, tt.want)
+			}
+		})
+	}
+	// The window: once postgres's pod is gone, what runs now no longer
+	// has its malicious package; a window reaching back still does.
+	apply(t, s, prod, inventory.Batch{ID: "batch-0002", Deleted: []inventory.ObjectRef{{Kind: inventory.KindPod, UID: "uid-shop-db-0"}}}, t0.Add(time.Hour))
+	if got := totals(query.Filter{Cluster: "prod", Window: query.WindowNow}, t0.Add(2*time.Hour)); got[risk.KindMaliciousPackage] != [2]int64{} || got[risk.KindUntrustedImage] != [2]int64{1, 1} {
+		t.Fatalf("running now: %v", got)
+	}
+	if got := totals(query.Filter{Cluster: "prod", Window: query.Window24h}, t0.Add(2*time.Hour)); got[risk.KindMaliciousPackage] != [2]int64{1, 1} {
+		t.Fatalf("the last day: %v", got)
 	}
 }

@@ -324,6 +324,12 @@ func (c *cli) integrationList(ctx context.Context, args []string) error {
 			fmt.Sprint(i.GetTrusted()), fmt.Sprint(i.GetHasSecret())})
 	}
 	c.table([]string{"NAME", "KIND", "URL", "USERNAME", "TRUSTED", "SECRET SET"}, rows)
+	// A secret the platform cannot open is said under the table, whole.
+	for _, i := range r.Msg.GetIntegrations() {
+		if i.GetSecretError() != "" {
+			fmt.Fprintf(c.out, "integration %s unusable: %s\n", i.GetName(), i.GetSecretError())
+		}
+	}
 	return nil
 }
 

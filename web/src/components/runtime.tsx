@@ -5,7 +5,7 @@ import { FileKind } from "../gen/runwatch/v1/runtime_types_pb";
 import { ago, dateTime, enumLabel, num, shortDigest, shortHash } from "../format";
 import { DriftBadge } from "./badges";
 import { Clip, Link } from "./link";
-import { type Column, type DataTableProps, DataTable, byNumber, byString } from "./table";
+import { type Column, type DataTableProps, DataTable } from "./table";
 
 export const processKey = (p: Process) => `${p.clusterId}/${p.container?.containerId ?? ""}/${p.executablePath}/${p.sha256}`;
 
@@ -15,7 +15,7 @@ export function processColumns(opts: { workload?: boolean; image?: boolean } = {
       key: "path",
       label: "Executable",
       class: "wide",
-      compare: byString((p) => p.executablePath),
+      order: "path",
       render: (p) => (
         <>
           <Clip text={p.executablePath} class="mono" />
@@ -42,7 +42,6 @@ export function processColumns(opts: { workload?: boolean; image?: boolean } = {
     cols.push({
       key: "workload",
       label: "Workload",
-      compare: byString((p) => `${p.namespace}/${p.workload?.name ?? ""}`),
       render: (p) =>
         p.workload?.name ? (
           <Link href={`/workloads?cluster=${encodeURIComponent(p.clusterName)}&namespace=${encodeURIComponent(p.namespace)}&text=${encodeURIComponent(p.workload.name)}`}>
@@ -56,7 +55,6 @@ export function processColumns(opts: { workload?: boolean; image?: boolean } = {
     cols.push({
       key: "image",
       label: "Image",
-      compare: byString((p) => p.image),
       render: (p) =>
         p.imageDigest ? (
           <Link href={`/images/${encodeURIComponent(p.imageDigest)}`} title={p.imageDigest}>
@@ -67,12 +65,12 @@ export function processColumns(opts: { workload?: boolean; image?: boolean } = {
         ),
     });
   cols.push(
-    { key: "node", label: "Node", compare: byString((p) => p.nodeName), render: (p) => <Clip text={`${p.clusterName}/${p.nodeName}`} /> },
-    { key: "count", label: "Runs", class: "num", compare: byNumber((p) => p.count), render: (p) => num(p.count) },
+    { key: "node", label: "Node", render: (p) => <Clip text={`${p.clusterName}/${p.nodeName}`} /> },
+    { key: "count", label: "Runs", class: "num", order: "-count", render: (p) => num(p.count) },
     {
       key: "last",
       label: "Last seen",
-      compare: byNumber((p) => p.lastSeen?.seconds ?? 0n),
+      order: "",
       render: (p) => <span title={dateTime(p.lastSeen)}>{ago(p.lastSeen)}</span>,
     },
   );
@@ -110,7 +108,7 @@ export function ProcessDetails({ p }: { p: Process }) {
 export function ProcessTable(
   props: { rows: Process[]; caption: string; workload?: boolean; image?: boolean } & Pick<
     DataTableProps<Process>,
-    "sort" | "onSort" | "busy" | "expand"
+    "order" | "onOrder" | "busy" | "expand"
   >,
 ) {
   return (
@@ -119,8 +117,8 @@ export function ProcessTable(
       columns={processColumns({ workload: props.workload, image: props.image })}
       rows={props.rows}
       rowKey={processKey}
-      sort={props.sort}
-      onSort={props.onSort}
+      order={props.order}
+      onOrder={props.onOrder}
       busy={props.busy}
       expand={props.expand}
     />
@@ -135,7 +133,7 @@ export function fileColumns(): Column<LoadedFile>[] {
       key: "path",
       label: "File",
       class: "wide",
-      compare: byString((f) => f.path),
+      order: "path",
       render: (f) => (
         <>
           <Clip text={f.path} class="mono" />
@@ -143,7 +141,7 @@ export function fileColumns(): Column<LoadedFile>[] {
         </>
       ),
     },
-    { key: "kind", label: "Kind", compare: byNumber((f) => f.kind), render: (f) => enumLabel(FileKind, f.kind) },
+    { key: "kind", label: "Kind", render: (f) => enumLabel(FileKind, f.kind) },
     {
       key: "packages",
       label: "Packages",
@@ -162,11 +160,11 @@ export function fileColumns(): Column<LoadedFile>[] {
       label: "Workload",
       render: (f) => <Clip text={f.workload?.name ? `${f.namespace}/${f.workload.name}` : "–"} />,
     },
-    { key: "count", label: "Loads", class: "num", compare: byNumber((f) => f.count), render: (f) => num(f.count) },
+    { key: "count", label: "Loads", class: "num", order: "-count", render: (f) => num(f.count) },
     {
       key: "last",
       label: "Last seen",
-      compare: byNumber((f) => f.lastSeen?.seconds ?? 0n),
+      order: "",
       render: (f) => <span title={dateTime(f.lastSeen)}>{ago(f.lastSeen)}</span>,
     },
   ];

@@ -1,8 +1,12 @@
 // DataTable: a real <table> with sortable headers (aria-sort) and rows
 // that expand into a detail row (aria-expanded), usable by keyboard.
+// Sorting is the platform's: a header asks for the list in the column's
+// order (the List RPC's order_by), so the whole list is sorted, not the
+// rows on screen.
 import type { ComponentChildren } from "preact";
 import { Fragment } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
+import { dirOf } from "../sorts";
 
 // useScrollable says whether an element scrolls sideways, so a table too
 // wide for the screen can be reached and scrolled with the keyboard.
@@ -26,20 +30,20 @@ export interface Column<T> {
   key: string;
   label: string;
   render: (row: T) => ComponentChildren;
-  // Present when the column can be sorted; compares two rows ascending.
-  compare?: (a: T, b: T) => number;
+  // The list's order_by that sorts by this column, when the platform can
+  // ("" is the list's default order; a leading "-" is descending).
+  order?: string;
   class?: string;
 }
-
-export type SortDir = "asc" | "desc";
 
 export interface DataTableProps<T> {
   caption: string;
   columns: Column<T>[];
   rows: T[];
   rowKey: (row: T) => string;
-  sort?: { key: string; dir: SortDir };
-  onSort?: (key: string, dir: SortDir) => void;
+  // The order the rows are in, and how to ask for another.
+  order?: string;
+  onOrder?: (order: string) => void;
   // Rows with details: expanded holds the keys of open rows.
   expand?: {
     label: (row: T) => string;
@@ -50,17 +54,8 @@ export interface DataTableProps<T> {
   busy?: boolean;
 }
 
-export function sortRows<T>(rows: T[], columns: Column<T>[], sort?: { key: string; dir: SortDir }): T[] {
-  const col = sort && columns.find((c) => c.key === sort.key && c.compare);
-  if (!col || !col.compare) return rows;
-  const cmp = col.compare;
-  const sign = sort.dir === "desc" ? -1 : 1;
-  // Array.prototype.sort is stable, so the server's order breaks ties.
-  return [...rows].sort((a, b) => sign * cmp(a, b));
-}
-
 export function DataTable<T>(p: DataTableProps<T>) {
-  const rows = sortRows(p.rows, p.columns, p.sort);
+  const rows = p.rows;
   const span = p.columns.length + (p.expand ? 1 : 0);
   const [wrap, scrollable] = useScrollable();
   return (
@@ -82,19 +77,16 @@ export function DataTable<T>(p: DataTableProps<T>) {
               </th>
             )}
             {p.columns.map((c) => {
-              const active = p.sort?.key === c.key;
-              const ariaSort = active ? (p.sort!.dir === "asc" ? "ascending" : "descending") : undefined;
+              const sortable = c.order !== undefined && p.onOrder !== undefined;
+              const active = sortable && p.order === c.order;
+              const dir = sortable ? dirOf(c.order!) : "asc";
               return (
-                <th scope="col" key={c.key} class={c.class} aria-sort={ariaSort}>
-                  {c.compare && p.onSort ? (
-                    <button
-                      type="button"
-                      class="sort"
-                      onClick={() => p.onSort!(c.key, active && p.sort!.dir === "asc" ? "desc" : "asc")}
-                    >
+                <th scope="col" key={c.key} class={c.class} aria-sort={active ? (dir === "asc" ? "ascending" : "descending") : undefined}>
+                  {sortable ? (
+                    <button type="button" class={active ? "sort active" : "sort"} onClick={() => p.onOrder!(c.order!)}>
                       {c.label}
                       <span class="sort-mark" aria-hidden="true">
-                        {active ? (p.sort!.dir === "asc" ? "▲" : "▼") : "↕"}
+                        {dir === "asc" ? "▲" : "▼"}
                       </span>
                     </button>
                   ) : (
@@ -152,16 +144,3 @@ function cssId(s: string): string {
   for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
   return (h >>> 0).toString(36);
 }
-
-export const byString =
-  <T,>(f: (r: T) => string) =>
-  (a: T, b: T) =>
-    f(a).localeCompare(f(b));
-
-export const byNumber =
-  <T,>(f: (r: T) => bigint | number) =>
-  (a: T, b: T) => {
-    const x = f(a),
-      y = f(b);
-    return x < y ? -1 : x > y ? 1 : 0;
-  };

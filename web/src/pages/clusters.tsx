@@ -6,12 +6,14 @@ import { FilterBar } from "../components/filters";
 import { Clip, Link } from "../components/link";
 import { Pager } from "../components/pager";
 import { Empty, ErrorBox, Loading } from "../components/states";
-import { type Column, DataTable, byNumber, byString } from "../components/table";
+import { SortNote } from "../components/sort";
+import { type Column, DataTable } from "../components/table";
 import { ago, dateTime, enumLabel, num } from "../format";
 import { useQuery } from "../hooks";
 import { filterFromParams, pageFromParams, queryKey } from "../query";
 import type { Location } from "../router";
-import { onSort, openRows, sortOf, toggleRow } from "./common";
+import { NODE_SORTS } from "../sorts";
+import { openRows, sorting, toggleRow } from "./common";
 
 const DEFAULT_WINDOW = "now";
 
@@ -19,8 +21,9 @@ export function Clusters({ loc }: { loc: Location }) {
   const api = useApi();
   const filter = filterFromParams(loc.params, DEFAULT_WINDOW);
   const clusters = useQuery("clusters", (signal) => api.inventory.listClusters({ page: { size: 1000 } }, { signal }));
+  const sort = sorting(loc, NODE_SORTS);
   const nodes = useQuery(queryKey("nodes", loc.params), (signal) =>
-    api.inventory.listNodes({ filter, page: pageFromParams(loc.params) }, { signal }),
+    api.inventory.listNodes({ filter, page: pageFromParams(loc.params), orderBy: sort.order }, { signal }),
   );
   const selected = loc.params.get("cluster") ?? "";
 
@@ -44,12 +47,11 @@ export function Clusters({ loc }: { loc: Location }) {
   ];
 
   const nodeCols: Column<Node>[] = [
-    { key: "name", label: "Node", compare: byString((n) => n.name), render: (n) => <Clip text={n.name} /> },
-    { key: "cluster", label: "Cluster", compare: byString((n) => n.clusterName), render: (n) => <Clip text={n.clusterName} /> },
+    { key: "name", label: "Node", order: "name", render: (n) => <Clip text={n.name} /> },
+    { key: "cluster", label: "Cluster", order: "", render: (n) => <Clip text={n.clusterName} /> },
     {
       key: "sensor",
       label: "Sensor",
-      compare: byNumber((n) => n.sensor?.status ?? 0),
       render: (n) => <SensorBadge status={n.sensor?.status ?? 0} title={n.sensor?.restrictionReason || n.sensor?.message} />,
     },
     {
@@ -62,12 +64,12 @@ export function Clusters({ loc }: { loc: Location }) {
     {
       key: "heartbeat",
       label: "Last heartbeat",
-      compare: byNumber((n) => n.sensor?.lastHeartbeat?.seconds ?? 0n),
+      order: "-last_heartbeat",
       render: (n) => <span title={dateTime(n.sensor?.lastHeartbeat)}>{ago(n.sensor?.lastHeartbeat)}</span>,
     },
     { key: "ready", label: "Ready", render: (n) => (n.goneAt ? "gone" : n.ready ? "yes" : "no") },
-    { key: "pods", label: "Pods", class: "num", compare: byNumber((n) => n.pods), render: (n) => num(n.pods) },
-    { key: "kernel", label: "Kernel", compare: byString((n) => n.kernelVersion), render: (n) => <Clip text={n.kernelVersion || "–"} /> },
+    { key: "pods", label: "Pods", class: "num", render: (n) => num(n.pods) },
+    { key: "kernel", label: "Kernel", render: (n) => <Clip text={n.kernelVersion || "–"} /> },
   ];
 
   const total = clusters.data?.clusters.length ?? 0;
@@ -109,13 +111,14 @@ export function Clusters({ loc }: { loc: Location }) {
         )}
         {nodes.data && nodes.data.nodes.length > 0 && (
           <>
+            <SortNote options={NODE_SORTS} {...sort} noun="nodes" />
             <DataTable
               caption="Nodes"
               columns={nodeCols}
               rows={nodes.data.nodes}
               rowKey={(n) => `${n.clusterId}/${n.name}`}
-              sort={sortOf(loc)}
-              onSort={onSort(loc)}
+              order={sort.order}
+              onOrder={sort.onOrder}
               busy={nodes.status === "loading"}
               expand={{
                 label: (n) => `Details of node ${n.name}`,

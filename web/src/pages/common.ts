@@ -1,16 +1,16 @@
-// View state shared by the list pages: client-side sort of the loaded
-// page and the open (expanded) rows, both kept in the URL.
-import type { SortDir } from "../components/table";
-import { type Location, hrefWith, navigate } from "../router";
+// View state shared by the list pages: the order the platform sorts a
+// list in and the open (expanded) rows, both kept in the URL.
+import { type Location, hrefWith, navigate, setParams } from "../router";
+import { type SortOption, orderFrom } from "../sorts";
 
-export function sortOf(loc: Location): { key: string; dir: SortDir } | undefined {
-  const key = loc.params.get("sort");
-  if (!key) return undefined;
-  return { key, dir: loc.params.get("dir") === "desc" ? "desc" : "asc" };
-}
-
-export function onSort(loc: Location) {
-  return (key: string, dir: SortDir) => navigate(hrefWith(loc, { sort: key, dir }), { replace: true, state: loc.state });
+// sorting is a list's order from the URL and how to change it. Another
+// order is another list: it starts again at the first page, since page
+// tokens belong to the order they were made for.
+export function sorting(loc: Location, options: SortOption[]): { order: string; onOrder: (order: string) => void } {
+  return {
+    order: orderFrom(loc.params, options).order,
+    onOrder: (order: string) => setParams(loc, { sort: order || undefined }),
+  };
 }
 
 export function openRows(loc: Location): Set<string> {

@@ -9,7 +9,7 @@ import { Applicability, EnrichmentStatus, type Funnel, type ImageEnrichment, typ
 import { ago, dateTime, num } from "../format";
 import { useQuery } from "../hooks";
 import type { Location } from "../router";
-import { onSort, openRows, sortOf, toggleRow } from "./common";
+import { openRows, toggleRow } from "./common";
 import { VulnDetails, vulnColumns, vulnKey } from "./vulnerabilities";
 
 const EVIDENCE_ROWS = 8;
@@ -145,8 +145,6 @@ export function ImageVulnerabilities({ digest, loc, funnel }: { digest: string; 
             columns={vulnColumns({ image: false })}
             rows={rows}
             rowKey={vulnKey}
-            sort={sortOf(loc)}
-            onSort={onSort(loc)}
             expand={{ label: (v) => `Details of ${v.id} in ${v.component}`, expanded: openRows(loc), onToggle: toggleRow(loc), render: (v) => <VulnDetails v={v} /> }}
           />
         </>

@@ -6,12 +6,12 @@ import { Clip, Link } from "../components/link";
 import { ProcessDetails, ProcessTable, fileColumns, fileKey } from "../components/runtime";
 import { Empty, ErrorBox, Loading } from "../components/states";
 import { ImageVulnerabilities, TrustCard } from "./image-risk";
-import { type Column, DataTable, byString } from "../components/table";
+import { type Column, DataTable } from "../components/table";
 import { ago, dateTime, enumLabel, num } from "../format";
 import { useQuery } from "../hooks";
 import { WINDOWS, windowOf } from "../query";
 import { type Location, hrefWith, setParams } from "../router";
-import { onSort, openRows, sortOf, toggleRow } from "./common";
+import { openRows, toggleRow } from "./common";
 import { imageName } from "./images";
 
 const DEFAULT_WINDOW = "10d";
@@ -42,6 +42,22 @@ export function ImagePage({ loc, digest }: { loc: Location; digest: string }) {
   if (!image) return <Empty title="This image is not known" />;
   const seeAll = (path: string) => `${path}?image=${encodeURIComponent(digest)}&window=${win.key}`;
 
+  // The tabs hold the first page of each list in the platform's default
+  // order; the list pages sort whole lists.
+  const orderNote: Record<string, preact.ComponentChildren> = {
+    containers: "By namespace, pod and container.",
+    workloads: (
+      <>
+        By namespace and name. <Link href={seeAll("/workloads")}>Sort this image's workloads on the Workloads page →</Link>
+      </>
+    ),
+    processes: (
+      <>
+        Most recently seen first. <Link href={seeAll("/processes")}>Sort this image's processes on the Processes page →</Link>
+      </>
+    ),
+    files: "Most recently seen first.",
+  };
   const counts: Record<string, number> = {
     containers: containers.length,
     workloads: workloads.length,
@@ -90,7 +106,7 @@ export function ImagePage({ loc, digest }: { loc: Location; digest: string }) {
       <div class="tabbar">
         <nav aria-label="Image details" class="tabs">
           {TABS.map((t) => (
-            <Link key={t.key} href={hrefWith(loc, { tab: t.key === "containers" ? undefined : t.key, sort: undefined, dir: undefined, open: undefined })} class="tab" aria-current={t.key === tab ? "page" : undefined}>
+            <Link key={t.key} href={hrefWith(loc, { tab: t.key === "containers" ? undefined : t.key, open: undefined })} class="tab" aria-current={t.key === tab ? "page" : undefined}>
               {t.label}
               {t.key in counts && <span class="tab-count">{counts[t.key]}</span>}
             </Link>
@@ -109,15 +125,16 @@ export function ImagePage({ loc, digest }: { loc: Location; digest: string }) {
       </div>
 
       <section class="section" aria-label={TABS.find((t) => t.key === tab)!.label}>
+        {(counts[tab] ?? 0) > 0 && <p class="table-note">{orderNote[tab]}</p>}
         {tab === "containers" &&
           (containers.length ? (
-            <DataTable caption="Containers" columns={containerCols} rows={containers} rowKey={(c) => `${c.clusterId}/${c.podUid}/${c.name}`} sort={sortOf(loc)} onSort={onSort(loc)} />
+            <DataTable caption="Containers" columns={containerCols} rows={containers} rowKey={(c) => `${c.clusterId}/${c.podUid}/${c.name}`} />
           ) : (
             <Empty title="No containers run this image in this window" />
           ))}
         {tab === "workloads" &&
           (workloads.length ? (
-            <DataTable caption="Workloads" columns={workloadCols} rows={workloads} rowKey={(w) => `${w.clusterId}/${w.uid}`} sort={sortOf(loc)} onSort={onSort(loc)} />
+            <DataTable caption="Workloads" columns={workloadCols} rows={workloads} rowKey={(w) => `${w.clusterId}/${w.uid}`} />
           ) : (
             <Empty title="No workloads run this image in this window" />
           ))}
@@ -127,8 +144,6 @@ export function ImagePage({ loc, digest }: { loc: Location; digest: string }) {
               caption="Processes"
               rows={processes}
               image={false}
-              sort={sortOf(loc)}
-              onSort={onSort(loc)}
               expand={{ label: (p) => `Details of ${p.executablePath}`, expanded: openRows(loc), onToggle: toggleRow(loc), render: (p) => <ProcessDetails p={p} /> }}
             />
           ) : (
@@ -136,7 +151,7 @@ export function ImagePage({ loc, digest }: { loc: Location; digest: string }) {
           ))}
         {tab === "files" &&
           (loadedFiles.length ? (
-            <DataTable caption="Loaded files" columns={fileColumns()} rows={loadedFiles} rowKey={fileKey} sort={sortOf(loc)} onSort={onSort(loc)} />
+            <DataTable caption="Loaded files" columns={fileColumns()} rows={loadedFiles} rowKey={fileKey} />
           ) : (
             <Empty title="No files loaded in this window" />
           ))}
@@ -161,14 +176,14 @@ function Breadcrumb({ digest }: { digest: string }) {
 }
 
 const containerCols: Column<Container>[] = [
-  { key: "pod", label: "Pod", class: "wide", compare: byString((c) => c.podName), render: (c) => <Clip text={`${c.namespace}/${c.podName}`} /> },
-  { key: "name", label: "Container", compare: byString((c) => c.name), render: (c) => <Clip text={c.name} /> },
+  { key: "pod", label: "Pod", class: "wide", render: (c) => <Clip text={`${c.namespace}/${c.podName}`} /> },
+  { key: "name", label: "Container", render: (c) => <Clip text={c.name} /> },
   {
     key: "workload",
     label: "Workload",
     render: (c) => <Clip text={c.workload ? `${c.workload.kind} ${c.workload.name}` : "–"} />,
   },
-  { key: "cluster", label: "Cluster", compare: byString((c) => c.clusterName), render: (c) => <Clip text={`${c.clusterName}/${c.nodeName}`} /> },
+  { key: "cluster", label: "Cluster", render: (c) => <Clip text={`${c.clusterName}/${c.nodeName}`} /> },
   {
     key: "state",
     label: "State",
@@ -188,14 +203,13 @@ const workloadCols: Column<Workload>[] = [
     key: "name",
     label: "Workload",
     class: "wide",
-    compare: byString((w) => w.name),
     render: (w) => (
       <Link href={`/workloads?cluster=${encodeURIComponent(w.clusterName)}&namespace=${encodeURIComponent(w.namespace)}&text=${encodeURIComponent(w.name)}`}>
         <Clip text={`${w.kind} ${w.namespace}/${w.name}`} />
       </Link>
     ),
   },
-  { key: "cluster", label: "Cluster", compare: byString((w) => w.clusterName), render: (w) => <Clip text={w.clusterName} /> },
+  { key: "cluster", label: "Cluster", render: (w) => <Clip text={w.clusterName} /> },
   { key: "status", label: "Status", render: (w) => <GoneBadge gone={!!w.goneAt} /> },
   { key: "pods", label: "Pods", class: "num", render: (w) => num(w.pods) },
   { key: "processes", label: "Processes", class: "num", render: (w) => num(w.processes) },

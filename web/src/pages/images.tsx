@@ -5,12 +5,14 @@ import { Clip, Link } from "../components/link";
 import { Pager } from "../components/pager";
 import { ImageTrust, RiskChips } from "../components/risk";
 import { Empty, ErrorBox, Loading } from "../components/states";
-import { type Column, DataTable, byNumber, byString } from "../components/table";
+import { SortNote } from "../components/sort";
+import { type Column, DataTable } from "../components/table";
 import { ago, dateTime, num, shortDigest } from "../format";
 import { useQuery } from "../hooks";
 import { filterFromParams, pageFromParams, queryKey } from "../query";
 import type { Location } from "../router";
-import { onSort, sortOf } from "./common";
+import { IMAGE_SORTS } from "../sorts";
+import { sorting } from "./common";
 
 const DEFAULT_WINDOW = "now";
 
@@ -21,15 +23,17 @@ export function imageName(i: Image): string {
 export function Images({ loc }: { loc: Location }) {
   const api = useApi();
   const filter = filterFromParams(loc.params, DEFAULT_WINDOW);
+  const sort = sorting(loc, IMAGE_SORTS);
   const q = useQuery(queryKey("images", loc.params), (signal) =>
-    api.inventory.listImages({ filter, page: pageFromParams(loc.params) }, { signal }),
+    api.inventory.listImages({ filter, page: pageFromParams(loc.params), orderBy: sort.order }, { signal }),
   );
   const cols: Column<Image>[] = [
     {
       key: "name",
       label: "Image",
       class: "wide",
-      compare: byString(imageName),
+      // The default order is by repository, which leads each name.
+      order: "",
       render: (i) => (
         <span class="two-line">
           <Link href={`/images/${encodeURIComponent(i.digest)}`} class="strong">
@@ -42,25 +46,25 @@ export function Images({ loc }: { loc: Location }) {
     {
       key: "trust",
       label: "Trust",
-      compare: byNumber((i) => i.enrichment?.trust ?? 0),
       render: (i) => <ImageTrust e={i.enrichment} />,
     },
-    { key: "risk", label: "Risk", compare: byNumber((i) => i.enrichment?.risks.length ?? 0), render: (i) => <RiskChips risks={i.enrichment?.risks ?? []} /> },
+    { key: "risk", label: "Risk", render: (i) => <RiskChips risks={i.enrichment?.risks ?? []} /> },
     {
       key: "vulns",
-      label: "Vulnerability funnel",
-      compare: byNumber((i) => {
-        const f = i.enrichment?.funnel;
-        return f ? f.applicable * 1_000_000_000n + f.criticalHigh * 1_000_000n + f.all : -1n;
-      }),
+      label: "Vulnerabilities",
       render: (i) => {
         const f = i.enrichment?.funnel;
         if (!f) return <span class="muted">–</span>;
-        const text = `${num(f.all)} in all, ${num(f.criticalHigh)} critical or high, ${num(f.withFix)} of them with a fix, ${num(f.applicable)} of those loaded at runtime`;
+        const text =
+          `${num(f.all)} in all, ${num(f.applicableAny)} of them loaded at runtime; ` +
+          `${num(f.criticalHigh)} critical or high, ${num(f.withFix)} of them with a fix, ${num(f.applicable)} of those loaded`;
         return (
-          <Link href={`/images/${encodeURIComponent(i.digest)}?tab=vulnerabilities`} title={text} class="funnel-cell">
+          <Link href={`/images/${encodeURIComponent(i.digest)}?tab=vulnerabilities`} title={text} class="funnel-cell two-line">
             <span aria-hidden="true">
-              {num(f.all)} ▸ {num(f.criticalHigh)} ▸ {num(f.withFix)} ▸ <strong class={f.applicable > 0n ? "bad-text" : undefined}>{num(f.applicable)}</strong>
+              <strong class={f.applicableAny > 0n ? "bad-text" : undefined}>{num(f.applicableAny)}</strong> loaded of {num(f.all)}
+            </span>
+            <span aria-hidden="true" class="muted small">
+              {num(f.criticalHigh)} ▸ {num(f.withFix)} ▸ <strong class={f.applicable > 0n ? "bad-text" : undefined}>{num(f.applicable)}</strong>
             </span>
             <span class="sr-only">{text}</span>
           </Link>
@@ -70,7 +74,6 @@ export function Images({ loc }: { loc: Location }) {
     {
       key: "repository",
       label: "Registry path",
-      compare: byString((i) => i.enrichment?.registry?.path || i.repository),
       render: (i) => <Clip text={i.enrichment?.registry?.path || i.repository || "–"} />,
     },
     { key: "digest", label: "Digest", render: (i) => <span class="mono" title={i.digest}>{shortDigest(i.digest)}</span> },
@@ -78,17 +81,16 @@ export function Images({ loc }: { loc: Location }) {
       key: "containers",
       label: "Running",
       class: "num",
-      compare: byNumber((i) => i.runningContainers),
       render: (i) => `${num(i.runningContainers)} / ${num(i.containers)}`,
     },
-    { key: "workloads", label: "Workloads", class: "num", compare: byNumber((i) => i.workloads), render: (i) => num(i.workloads) },
-    { key: "clusters", label: "Clusters", class: "num", compare: byNumber((i) => i.clusters), render: (i) => num(i.clusters) },
-    { key: "processes", label: "Processes", class: "num", compare: byNumber((i) => i.processes), render: (i) => num(i.processes) },
-    { key: "files", label: "Loaded files", class: "num", compare: byNumber((i) => i.loadedFiles), render: (i) => num(i.loadedFiles) },
+    { key: "workloads", label: "Workloads", class: "num", render: (i) => num(i.workloads) },
+    { key: "clusters", label: "Clusters", class: "num", render: (i) => num(i.clusters) },
+    { key: "processes", label: "Processes", class: "num", render: (i) => num(i.processes) },
+    { key: "files", label: "Loaded files", class: "num", render: (i) => num(i.loadedFiles) },
     {
       key: "seen",
       label: "Last seen",
-      compare: byNumber((i) => i.lastSeen?.seconds ?? 0n),
+      order: "-last_seen",
       render: (i) => <span title={dateTime(i.lastSeen)}>{ago(i.lastSeen)}</span>,
     },
   ];
@@ -113,14 +115,16 @@ export function Images({ loc }: { loc: Location }) {
       {q.data && q.data.images.length === 0 && <Empty title="No images match">Images appear when a cluster's controller reports.</Empty>}
       {q.data && q.data.images.length > 0 && (
         <>
-          <p class="table-note">Ordered by repository; sorting a column sorts this page.</p>
+          <SortNote options={IMAGE_SORTS} {...sort} noun="images">
+            Vulnerabilities: loaded at runtime, of all; under it critical or high ▸ with a fix ▸ loaded.
+          </SortNote>
           <DataTable
             caption="Images"
             columns={cols}
             rows={q.data.images}
             rowKey={(i) => i.digest}
-            sort={sortOf(loc)}
-            onSort={onSort(loc)}
+            order={sort.order}
+            onOrder={sort.onOrder}
             busy={q.status === "loading"}
           />
           <Pager loc={loc} shown={q.data.images.length} next={q.data.nextPageToken} noun="images" />

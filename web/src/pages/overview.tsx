@@ -4,15 +4,14 @@ import { StackedBar } from "../components/charts";
 import { FilterBar } from "../components/filters";
 import { Link } from "../components/link";
 import { ErrorBox, Loading } from "../components/states";
-import { ago, num } from "../format";
+import { ago, num, plural } from "../format";
 import { useQuery } from "../hooks";
 import { filterFromParams, windowOf } from "../query";
 import type { Location } from "../router";
 import { EntitlementMeter } from "./settings-licence";
 import { RISK_LABELS, RISK_ORDER, VulnFunnel } from "../components/risk";
 import { RiskKind } from "../gen/runwatch/v1/enrichment_pb";
-import { type ListImagesResponse, TimeWindow } from "../gen/runwatch/v1/inventory_pb";
-import type { QueryState } from "../hooks";
+import type { RiskTotal } from "../gen/runwatch/v1/inventory_pb";
 
 const DEFAULT_WINDOW = "now";
 
@@ -27,11 +26,7 @@ export function Overview({ loc }: { loc: Location }) {
     ]);
     return { overview, clusters };
   });
-  // Risks by kind, counted over the running images' enrichment (the API
-  // has no total per kind yet); the funnel of the cluster, or of all.
-  const risks = useQuery(`risks?${filter.cluster ?? ""}`, (signal) =>
-    api.inventory.listImages({ filter: { cluster: filter.cluster, window: TimeWindow.TIME_WINDOW_NOW }, page: { size: 1000 } }, { signal }),
-  );
+  // The funnel of the cluster, or of all.
   const vulns = useQuery(`funnel?${filter.cluster ?? ""}`, (signal) =>
     api.inventory.listVulnerabilities({ filter: { cluster: filter.cluster ?? "" }, page: { size: 1 } }, { signal }),
   );
@@ -95,7 +90,13 @@ export function Overview({ loc }: { loc: Location }) {
 
             <section class="card" aria-labelledby="risks-h">
               <h2 id="risks-h">Risks by type</h2>
-              <RisksByType risks={risks} drifted={q.data.overview.driftedExecutables} driftHref={withWindow("/processes", "drift=1")} />
+              <RisksByType
+                risks={q.data.overview.risks}
+                window={win.label.toLowerCase()}
+                drifted={q.data.overview.driftedExecutables}
+                imagesHref={withWindow("/images")}
+                driftHref={withWindow("/processes", "drift=1")}
+              />
             </section>
 
             <section class="card" aria-labelledby="funnel-h">
@@ -171,37 +172,32 @@ const RISK_DESC: Record<RiskKind, string> = {
   [RiskKind.DRIFT]: "executables that are not part of their image",
 };
 
-function RisksByType({ risks, drifted, driftHref }: { risks: QueryState<ListImagesResponse> & { reload: () => void }; drifted: bigint; driftHref: string }) {
-  if (risks.status === "error") return <ErrorBox error={risks.error} retry={risks.reload} />;
-  if (!risks.data) return <Loading label="Loading risks" rows={3} />;
-  // Images at risk, per kind.
-  const images = new Map<RiskKind, number>();
-  for (const img of risks.data.images) {
-    for (const k of new Set(img.enrichment?.risks.map((r) => r.kind) ?? [])) images.set(k, (images.get(k) ?? 0) + 1);
-  }
-  const href = (k: RiskKind) => (k === RiskKind.CRITICAL_APPLICABLE_CVE ? "/vulnerabilities?applicability=applicable&severity=critical" : "/images");
+// RisksByType shows the platform's totals of open risks per kind over
+// the images in the overview's scope (cluster and window).
+function RisksByType(p: { risks: RiskTotal[]; window: string; drifted: bigint; imagesHref: string; driftHref: string }) {
+  const byKind = new Map(p.risks.map((r) => [r.kind, r]));
+  const href = (k: RiskKind) =>
+    k === RiskKind.CRITICAL_APPLICABLE_CVE ? "/vulnerabilities?applicability=applicable&severity=critical" : k === RiskKind.DRIFT ? p.driftHref : p.imagesHref;
   return (
     <>
       <ul class="risk-list">
-        {RISK_ORDER.map((k) => (
-          <li key={k}>
-            <span class="risk-name">{RISK_LABELS[k][0].toUpperCase() + RISK_LABELS[k].slice(1)}</span>
-            <span class="risk-desc">{RISK_DESC[k]}</span>
-            {k === RiskKind.DRIFT ? (
-              <Link class={drifted > 0n ? "risk-count bad" : "risk-count"} href={driftHref} title="Drifted executables">
-                {num(drifted)}
+        {RISK_ORDER.map((k) => {
+          const t = byKind.get(k);
+          const images = t?.images ?? 0n;
+          const risks = t?.risks ?? 0n;
+          const title = `${plural(images, "image")} with ${plural(risks, "open risk")} of this kind${k === RiskKind.DRIFT ? `; ${plural(p.drifted, "drifted executable")} seen` : ""}`;
+          return (
+            <li key={k}>
+              <span class="risk-name">{RISK_LABELS[k][0].toUpperCase() + RISK_LABELS[k].slice(1)}</span>
+              <span class="risk-desc">{RISK_DESC[k]}</span>
+              <Link class={images > 0n ? "risk-count bad" : "risk-count"} href={href(k)} title={title} aria-label={`${RISK_LABELS[k]}: ${title}`}>
+                {num(images)}
               </Link>
-            ) : (
-              <Link class={(images.get(k) ?? 0) > 0 ? "risk-count bad" : "risk-count"} href={href(k)} title="Running images with this risk">
-                {num(images.get(k) ?? 0)}
-              </Link>
-            )}
-          </li>
-        ))}
+            </li>
+          );
+        })}
       </ul>
-      <p class="table-note">
-        Running images with each risk{risks.data.nextPageToken ? ", among the first 1,000" : ""}; drift counts executables.
-      </p>
+      <p class="table-note">Images with each risk open, among the images in this scope ({p.window}).</p>
     </>
   );
 }

@@ -6,7 +6,9 @@ import { Empty, ErrorBox, Loading } from "../components/states";
 import { useQuery } from "../hooks";
 import { filterFromParams, pageFromParams, queryKey } from "../query";
 import { type Location, setParams } from "../router";
-import { onSort, openRows, sortOf, toggleRow } from "./common";
+import { SortNote } from "../components/sort";
+import { PROCESS_SORTS } from "../sorts";
+import { openRows, sorting, toggleRow } from "./common";
 
 const DEFAULT_WINDOW = "24h";
 
@@ -15,14 +17,15 @@ export function Processes({ loc }: { loc: Location }) {
   const filter = filterFromParams(loc.params, DEFAULT_WINDOW);
   const sha256 = (loc.params.get("sha256") ?? "").trim().toLowerCase();
   const driftOnly = loc.params.get("drift") === "1";
+  const sort = sorting(loc, PROCESS_SORTS);
   const q = useQuery(queryKey("processes", loc.params, ["sha256", "drift"]), (signal) =>
-    api.inventory.listProcesses({ filter, page: pageFromParams(loc.params), sha256, driftOnly }, { signal }),
+    api.inventory.listProcesses({ filter, page: pageFromParams(loc.params), sha256, driftOnly, orderBy: sort.order }, { signal }),
   );
   return (
     <>
       <header class="page-head">
         <h1>Processes</h1>
-        <p class="lede">Every executable run in a container, per container, path and hash; newest first.</p>
+        <p class="lede">Every executable run in a container, per container, path and hash.</p>
       </header>
       <FilterBar
         loc={loc}
@@ -55,12 +58,12 @@ export function Processes({ loc }: { loc: Location }) {
       )}
       {q.data && q.data.processes.length > 0 && (
         <>
-          <p class="table-note">Newest first; sorting a column sorts this page.</p>
+          <SortNote options={PROCESS_SORTS} {...sort} noun="processes" />
           <ProcessTable
             caption="Processes"
             rows={q.data.processes}
-            sort={sortOf(loc)}
-            onSort={onSort(loc)}
+            order={sort.order}
+            onOrder={sort.onOrder}
             busy={q.status === "loading"}
             expand={{
               label: (p) => `Details of ${p.executablePath}`,

@@ -59,7 +59,18 @@ export function Integrations() {
     { key: "kind", label: "Kind", render: (i) => KIND_LABEL[i.kind] },
     { key: "url", label: "URL", class: "wide", render: (i) => <Clip text={i.url} class="mono" /> },
     { key: "trusted", label: "Trusted", render: (i) => (i.kind === IntegrationKind.XRAY ? <span class="muted">–</span> : i.trusted ? <Badge tone="ok">trusted</Badge> : <Badge tone="muted">not trusted</Badge>) },
-    { key: "auth", label: "Credentials", render: (i) => (i.hasSecret ? `${i.username || "token"} · secret set` : i.username || "none") },
+    {
+      key: "auth",
+      label: "Credentials",
+      render: (i) =>
+        i.secretError ? (
+          <SecretError who={i.username || "token"} error={i.secretError} />
+        ) : i.hasSecret ? (
+          `${i.username || "token"} · secret set`
+        ) : (
+          i.username || "none"
+        ),
+    },
     { key: "updated", label: "Updated", render: (i) => <span title={dateTime(i.updatedAt)}>{ago(i.updatedAt)}</span> },
     {
       key: "actions",
@@ -193,7 +204,7 @@ function Webhooks() {
     { key: "url", label: "URL", class: "wide", render: (w) => <Clip text={w.url} class="mono" /> },
     { key: "format", label: "Format", render: (w) => WebhookFormat[w.format]?.toLowerCase() ?? "generic" },
     { key: "kinds", label: "Risks sent", render: (w) => (w.kinds.length ? w.kinds.map((k) => RISK_LABELS[k]).join(", ") : "all") },
-    { key: "signed", label: "Signed", render: (w) => (w.hasSecret ? "yes" : "no") },
+    { key: "signed", label: "Signed", render: (w) => (w.secretError ? <SecretError who="" error={w.secretError} /> : w.hasSecret ? "yes" : "no") },
     {
       key: "actions",
       label: "Actions",
@@ -261,5 +272,17 @@ function Webhooks() {
       {list.data && list.data.webhooks.length === 0 && <p class="muted">No webhooks.</p>}
       {list.data && list.data.webhooks.length > 0 && <DataTable caption="Webhooks" columns={cols} rows={list.data.webhooks} rowKey={(w) => w.name} />}
     </section>
+  );
+}
+
+// SecretError: the stored secret does not open with the platform's key
+// (sealed under another one); the integration or webhook waits until the
+// key is right or the secret is put again.
+function SecretError({ who, error }: { who: string; error: string }) {
+  return (
+    <span class="two-line">
+      <span class="bad-text">{who ? `${who} · ` : ""}secret unreadable</span>
+      <span class="muted small wrap">{error}</span>
+    </span>
   );
 }

@@ -8,14 +8,14 @@ import { Pager } from "../components/pager";
 import { ApplicabilityBadge, SeverityBadge, VulnFunnel } from "../components/risk";
 import { fileColumns, fileKey } from "../components/runtime";
 import { Empty, ErrorBox, Loading } from "../components/states";
-import { type Column, DataTable, byNumber, byString } from "../components/table";
+import { type Column, DataTable } from "../components/table";
 import { Applicability, Severity, type Vulnerability } from "../gen/runwatch/v1/enrichment_pb";
 import { FileKind } from "../gen/runwatch/v1/runtime_types_pb";
 import { dateTime, num, plural, shortDigest } from "../format";
 import { useQuery } from "../hooks";
 import { filterFromParams, pageFromParams, queryKey } from "../query";
 import { type Location, setParams } from "../router";
-import { onSort, openRows, sortOf, toggleRow } from "./common";
+import { openRows, toggleRow } from "./common";
 
 export const SEVERITIES: { key: string; label: string; value: Severity }[] = [
   { key: "", label: "Any severity", value: Severity.UNSPECIFIED },
@@ -39,7 +39,6 @@ export function vulnColumns(opts: { image?: boolean } = {}): Column<Vulnerabilit
     {
       key: "id",
       label: "Vulnerability",
-      compare: byString((v) => v.id),
       render: (v) => (
         <span class="two-line">
           <span class="strong mono">{v.id}</span>
@@ -50,7 +49,6 @@ export function vulnColumns(opts: { image?: boolean } = {}): Column<Vulnerabilit
     {
       key: "severity",
       label: "Severity",
-      compare: byNumber((v) => v.severity * 100 + v.cvssScore),
       render: (v) => (
         <>
           <SeverityBadge severity={v.severity} score={v.cvssScore} />
@@ -58,17 +56,15 @@ export function vulnColumns(opts: { image?: boolean } = {}): Column<Vulnerabilit
         </>
       ),
     },
-    { key: "component", label: "Component", class: "wide", compare: byString((v) => v.component), render: (v) => <Clip text={v.component} class="mono" /> },
+    { key: "component", label: "Component", class: "wide", render: (v) => <Clip text={v.component} class="mono" /> },
     {
       key: "fix",
       label: "Fixed in",
-      compare: byNumber((v) => (v.fixedVersions.length ? 1 : 0)),
       render: (v) => (v.fixedVersions.length ? <Clip text={v.fixedVersions.join(", ")} class="mono" /> : <span class="muted">no fix</span>),
     },
     {
       key: "applicability",
       label: "Applicability",
-      compare: byNumber((v) => (v.applicability === Applicability.APPLICABLE ? 0 : v.applicability === Applicability.UNKNOWN ? 1 : 2)),
       render: (v) => (
         <ApplicabilityBadge a={v.applicability} title={v.evidence?.path ? `Loaded: ${v.evidence.path} (${v.evidence.matchedBy})` : undefined} />
       ),
@@ -201,14 +197,15 @@ export function Vulnerabilities({ loc }: { loc: Location }) {
               </Empty>
             ) : (
               <>
-                <p class="table-note">Most severe first; sorting a column sorts this page.</p>
+                <p class="table-note">
+                  Most severe first, across all pages. The platform lists vulnerabilities in this one order, so the columns do not sort; narrow the
+                  list with the filters instead.
+                </p>
                 <DataTable
                   caption="Vulnerabilities"
                   columns={vulnColumns()}
                   rows={q.data.vulnerabilities}
                   rowKey={vulnKey}
-                  sort={sortOf(loc)}
-                  onSort={onSort(loc)}
                   busy={q.status === "loading"}
                   expand={{ label: (v) => `Details of ${v.id} in ${v.component}`, expanded: openRows(loc), onToggle: toggleRow(loc), render: (v) => <VulnDetails v={v} /> }}
                 />

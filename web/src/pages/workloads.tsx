@@ -7,12 +7,14 @@ import { Pager } from "../components/pager";
 import { ProcessDetails, ProcessTable } from "../components/runtime";
 import { RiskChips, TrustBadge, VulnFunnel } from "../components/risk";
 import { Empty, ErrorBox, Loading } from "../components/states";
-import { type Column, DataTable, byNumber, byString } from "../components/table";
+import { SortNote } from "../components/sort";
+import { type Column, DataTable } from "../components/table";
 import { ago, dateTime, num, shortDigest } from "../format";
 import { useQuery } from "../hooks";
 import { filterFromParams, pageFromParams, queryKey, windowOf } from "../query";
 import type { Location } from "../router";
-import { onSort, openRows, sortOf, toggleRow } from "./common";
+import { WORKLOAD_SORTS } from "../sorts";
+import { openRows, sorting, toggleRow } from "./common";
 import { useState } from "preact/hooks";
 
 const DEFAULT_WINDOW = "now";
@@ -22,8 +24,9 @@ export const workloadKey = (w: Workload) => `${w.clusterId}/${w.uid}`;
 export function Workloads({ loc }: { loc: Location }) {
   const api = useApi();
   const filter = filterFromParams(loc.params, DEFAULT_WINDOW);
+  const sort = sorting(loc, WORKLOAD_SORTS);
   const q = useQuery(queryKey("workloads", loc.params), (signal) =>
-    api.inventory.listWorkloads({ filter, page: pageFromParams(loc.params) }, { signal }),
+    api.inventory.listWorkloads({ filter, page: pageFromParams(loc.params), orderBy: sort.order }, { signal }),
   );
   const win = windowOf(loc.params.get("window"), DEFAULT_WINDOW);
 
@@ -32,7 +35,7 @@ export function Workloads({ loc }: { loc: Location }) {
       key: "name",
       label: "Workload",
       class: "wide",
-      compare: byString((w) => w.name),
+      order: "name",
       render: (w) => (
         <span class="two-line">
           <Clip text={w.name} class="strong" />
@@ -43,18 +46,16 @@ export function Workloads({ loc }: { loc: Location }) {
     {
       key: "risk",
       label: "Risk",
-      compare: byNumber((w) => w.risks.length),
       render: (w) => <RiskChips risks={w.risks} />,
     },
-    { key: "trust", label: "Trust", compare: byNumber((w) => w.trust), render: (w) => <TrustBadge trust={w.trust} /> },
-    { key: "namespace", label: "Namespace", compare: byString((w) => w.namespace), render: (w) => <Clip text={w.namespace} /> },
-    { key: "cluster", label: "Cluster", compare: byString((w) => w.clusterName), render: (w) => <Clip text={w.clusterName} /> },
-    { key: "status", label: "Status", compare: byNumber((w) => (w.goneAt ? 1 : 0)), render: (w) => <GoneBadge gone={!!w.goneAt} /> },
+    { key: "trust", label: "Trust", render: (w) => <TrustBadge trust={w.trust} /> },
+    { key: "namespace", label: "Namespace", order: "", render: (w) => <Clip text={w.namespace} /> },
+    { key: "cluster", label: "Cluster", order: "cluster", render: (w) => <Clip text={w.clusterName} /> },
+    { key: "status", label: "Status", render: (w) => <GoneBadge gone={!!w.goneAt} /> },
     {
       key: "pods",
       label: "Pods",
       class: "num",
-      compare: byNumber((w) => w.pods),
       render: (w) => (w.desiredReplicas ? `${num(w.pods)} / ${w.desiredReplicas}` : num(w.pods)),
     },
     {
@@ -85,11 +86,11 @@ export function Workloads({ loc }: { loc: Location }) {
           </span>
         ),
     },
-    { key: "processes", label: "Processes", class: "num", compare: byNumber((w) => w.processes), render: (w) => num(w.processes) },
+    { key: "processes", label: "Processes", class: "num", render: (w) => num(w.processes) },
     {
       key: "seen",
       label: "Last seen",
-      compare: byNumber((w) => w.lastSeen?.seconds ?? 0n),
+      order: "-last_seen",
       render: (w) => <span title={dateTime(w.lastSeen)}>{ago(w.lastSeen)}</span>,
     },
   ];
@@ -121,16 +122,16 @@ export function Workloads({ loc }: { loc: Location }) {
       )}
       {q.data && q.data.workloads.length > 0 && (
         <>
-          <p class="table-note">
-            Ordered by namespace and name; sorting a column sorts this page. Processes counted for {win.label.toLowerCase()}.
-          </p>
+          <SortNote options={WORKLOAD_SORTS} {...sort} noun="workloads">
+            Processes counted for {win.label.toLowerCase()}.
+          </SortNote>
           <DataTable
             caption="Workloads"
             columns={cols}
             rows={q.data.workloads}
             rowKey={workloadKey}
-            sort={sortOf(loc)}
-            onSort={onSort(loc)}
+            order={sort.order}
+            onOrder={sort.onOrder}
             busy={q.status === "loading"}
             expand={{
               label: (w) => `Processes of ${w.kind} ${w.namespace}/${w.name}`,

@@ -659,11 +659,14 @@ func (x *Risk) GetLastSeen() *timestamppb.Timestamp {
 // Funnel counts distinct vulnerabilities through the prioritisation
 // stages; each is a subset of the one before.
 type Funnel struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	All           int64                  `protobuf:"varint,1,opt,name=all,proto3" json:"all,omitempty"`
-	CriticalHigh  int64                  `protobuf:"varint,2,opt,name=critical_high,json=criticalHigh,proto3" json:"critical_high,omitempty"`
-	WithFix       int64                  `protobuf:"varint,3,opt,name=with_fix,json=withFix,proto3" json:"with_fix,omitempty"`
-	Applicable    int64                  `protobuf:"varint,4,opt,name=applicable,proto3" json:"applicable,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	All          int64                  `protobuf:"varint,1,opt,name=all,proto3" json:"all,omitempty"`
+	CriticalHigh int64                  `protobuf:"varint,2,opt,name=critical_high,json=criticalHigh,proto3" json:"critical_high,omitempty"`
+	WithFix      int64                  `protobuf:"varint,3,opt,name=with_fix,json=withFix,proto3" json:"with_fix,omitempty"`
+	Applicable   int64                  `protobuf:"varint,4,opt,name=applicable,proto3" json:"applicable,omitempty"`
+	// Not a stage: distinct vulnerabilities of any severity, with a fix or
+	// not, whose code was loaded at runtime.
+	ApplicableAny int64 `protobuf:"varint,5,opt,name=applicable_any,json=applicableAny,proto3" json:"applicable_any,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -722,6 +725,13 @@ func (x *Funnel) GetWithFix() int64 {
 func (x *Funnel) GetApplicable() int64 {
 	if x != nil {
 		return x.Applicable
+	}
+	return 0
+}
+
+func (x *Funnel) GetApplicableAny() int64 {
+	if x != nil {
+		return x.ApplicableAny
 	}
 	return 0
 }
@@ -1864,10 +1874,14 @@ type Integration struct {
 	Url      string                 `protobuf:"bytes,4,opt,name=url,proto3" json:"url,omitempty"`
 	Username string                 `protobuf:"bytes,5,opt,name=username,proto3" json:"username,omitempty"`
 	// Images found in this registry are trusted.
-	Trusted       bool                   `protobuf:"varint,6,opt,name=trusted,proto3" json:"trusted,omitempty"`
-	HasSecret     bool                   `protobuf:"varint,7,opt,name=has_secret,json=hasSecret,proto3" json:"has_secret,omitempty"`
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	Trusted   bool                   `protobuf:"varint,6,opt,name=trusted,proto3" json:"trusted,omitempty"`
+	HasSecret bool                   `protobuf:"varint,7,opt,name=has_secret,json=hasSecret,proto3" json:"has_secret,omitempty"`
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// Why the stored secret cannot be opened (it was sealed under another
+	// secret key); empty when it can. The integration is not used until the
+	// key is right or the secret is put again.
+	SecretError   string `protobuf:"bytes,10,opt,name=secret_error,json=secretError,proto3" json:"secret_error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1963,6 +1977,13 @@ func (x *Integration) GetUpdatedAt() *timestamppb.Timestamp {
 		return x.UpdatedAt
 	}
 	return nil
+}
+
+func (x *Integration) GetSecretError() string {
+	if x != nil {
+		return x.SecretError
+	}
+	return ""
 }
 
 type PutIntegrationRequest struct {
@@ -2262,9 +2283,12 @@ type Webhook struct {
 	Url    string                 `protobuf:"bytes,3,opt,name=url,proto3" json:"url,omitempty"`
 	Format WebhookFormat          `protobuf:"varint,4,opt,name=format,proto3,enum=runwatch.v1.WebhookFormat" json:"format,omitempty"`
 	// Empty: every kind.
-	Kinds         []RiskKind             `protobuf:"varint,5,rep,packed,name=kinds,proto3,enum=runwatch.v1.RiskKind" json:"kinds,omitempty"`
-	HasSecret     bool                   `protobuf:"varint,6,opt,name=has_secret,json=hasSecret,proto3" json:"has_secret,omitempty"`
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	Kinds     []RiskKind             `protobuf:"varint,5,rep,packed,name=kinds,proto3,enum=runwatch.v1.RiskKind" json:"kinds,omitempty"`
+	HasSecret bool                   `protobuf:"varint,6,opt,name=has_secret,json=hasSecret,proto3" json:"has_secret,omitempty"`
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// Why the stored secret cannot be opened; nothing is delivered unsigned
+	// meanwhile.
+	SecretError   string `protobuf:"bytes,8,opt,name=secret_error,json=secretError,proto3" json:"secret_error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2346,6 +2370,13 @@ func (x *Webhook) GetCreatedAt() *timestamppb.Timestamp {
 		return x.CreatedAt
 	}
 	return nil
+}
+
+func (x *Webhook) GetSecretError() string {
+	if x != nil {
+		return x.SecretError
+	}
+	return ""
 }
 
 type PutWebhookRequest struct {
@@ -2656,14 +2687,15 @@ const file_runwatch_v1_enrichment_proto_rawDesc = "" +
 	"\fimage_digest\x18\x05 \x01(\tR\vimageDigest\x129\n" +
 	"\n" +
 	"first_seen\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tfirstSeen\x127\n" +
-	"\tlast_seen\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\"z\n" +
+	"\tlast_seen\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\"\xa1\x01\n" +
 	"\x06Funnel\x12\x10\n" +
 	"\x03all\x18\x01 \x01(\x03R\x03all\x12#\n" +
 	"\rcritical_high\x18\x02 \x01(\x03R\fcriticalHigh\x12\x19\n" +
 	"\bwith_fix\x18\x03 \x01(\x03R\awithFix\x12\x1e\n" +
 	"\n" +
 	"applicable\x18\x04 \x01(\x03R\n" +
-	"applicable\"\x90\x05\n" +
+	"applicable\x12%\n" +
+	"\x0eapplicable_any\x18\x05 \x01(\x03R\rapplicableAny\"\x90\x05\n" +
 	"\x0fImageEnrichment\x125\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x1d.runwatch.v1.EnrichmentStatusR\x06status\x12(\n" +
 	"\x05trust\x18\x02 \x01(\x0e2\x12.runwatch.v1.TrustR\x05trust\x12!\n" +
@@ -2765,7 +2797,7 @@ const file_runwatch_v1_enrichment_proto_rawDesc = "" +
 	"\x1fListVulnerabilitySourcesRequest\"z\n" +
 	" ListVulnerabilitySourcesResponse\x12:\n" +
 	"\asources\x18\x01 \x03(\v2 .runwatch.v1.VulnerabilitySourceR\asources\x12\x1a\n" +
-	"\brevision\x18\x02 \x01(\tR\brevision\"\xc0\x02\n" +
+	"\brevision\x18\x02 \x01(\tR\brevision\"\xe3\x02\n" +
 	"\vIntegration\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x120\n" +
@@ -2778,7 +2810,9 @@ const file_runwatch_v1_enrichment_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
-	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"\xbd\x01\n" +
+	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12!\n" +
+	"\fsecret_error\x18\n" +
+	" \x01(\tR\vsecretError\"\xbd\x01\n" +
 	"\x15PutIntegrationRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x120\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1c.runwatch.v1.IntegrationKindR\x04kind\x12\x10\n" +
@@ -2793,7 +2827,7 @@ const file_runwatch_v1_enrichment_proto_rawDesc = "" +
 	"\fintegrations\x18\x01 \x03(\v2\x18.runwatch.v1.IntegrationR\fintegrations\".\n" +
 	"\x18DeleteIntegrationRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x1b\n" +
-	"\x19DeleteIntegrationResponse\"\xfa\x01\n" +
+	"\x19DeleteIntegrationResponse\"\x9d\x02\n" +
 	"\aWebhook\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x10\n" +
@@ -2803,7 +2837,8 @@ const file_runwatch_v1_enrichment_proto_rawDesc = "" +
 	"\n" +
 	"has_secret\x18\x06 \x01(\bR\thasSecret\x129\n" +
 	"\n" +
-	"created_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"\xb2\x01\n" +
+	"created_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12!\n" +
+	"\fsecret_error\x18\b \x01(\tR\vsecretError\"\xb2\x01\n" +
 	"\x11PutWebhookRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x122\n" +

@@ -296,8 +296,11 @@ type GetOverviewResponse struct {
 	// Distinct executables seen that are not part of their image.
 	DriftedExecutables int64                  `protobuf:"varint,8,opt,name=drifted_executables,json=driftedExecutables,proto3" json:"drifted_executables,omitempty"`
 	GeneratedAt        *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=generated_at,json=generatedAt,proto3" json:"generated_at,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Open risks of each kind over the images in the filter's scope, every
+	// kind listed (zero included), most severe kind first.
+	Risks         []*RiskTotal `protobuf:"bytes,10,rep,name=risks,proto3" json:"risks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetOverviewResponse) Reset() {
@@ -393,6 +396,77 @@ func (x *GetOverviewResponse) GetGeneratedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *GetOverviewResponse) GetRisks() []*RiskTotal {
+	if x != nil {
+		return x.Risks
+	}
+	return nil
+}
+
+// RiskTotal counts the open risks of one kind.
+type RiskTotal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kind  RiskKind               `protobuf:"varint,1,opt,name=kind,proto3,enum=runwatch.v1.RiskKind" json:"kind,omitempty"`
+	// Images with at least one open risk of this kind.
+	Images int64 `protobuf:"varint,2,opt,name=images,proto3" json:"images,omitempty"`
+	// Open risks of this kind on those images: one per vulnerability,
+	// malicious package, violation or drifted executable.
+	Risks         int64 `protobuf:"varint,3,opt,name=risks,proto3" json:"risks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RiskTotal) Reset() {
+	*x = RiskTotal{}
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RiskTotal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RiskTotal) ProtoMessage() {}
+
+func (x *RiskTotal) ProtoReflect() protoreflect.Message {
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RiskTotal.ProtoReflect.Descriptor instead.
+func (*RiskTotal) Descriptor() ([]byte, []int) {
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RiskTotal) GetKind() RiskKind {
+	if x != nil {
+		return x.Kind
+	}
+	return RiskKind_RISK_KIND_UNSPECIFIED
+}
+
+func (x *RiskTotal) GetImages() int64 {
+	if x != nil {
+		return x.Images
+	}
+	return 0
+}
+
+func (x *RiskTotal) GetRisks() int64 {
+	if x != nil {
+		return x.Risks
+	}
+	return 0
+}
+
 // NodeCounts counts nodes by sensor status.
 type NodeCounts struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
@@ -411,7 +485,7 @@ type NodeCounts struct {
 
 func (x *NodeCounts) Reset() {
 	*x = NodeCounts{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[4]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -423,7 +497,7 @@ func (x *NodeCounts) String() string {
 func (*NodeCounts) ProtoMessage() {}
 
 func (x *NodeCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[4]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -436,7 +510,7 @@ func (x *NodeCounts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeCounts.ProtoReflect.Descriptor instead.
 func (*NodeCounts) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{4}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *NodeCounts) GetTotal() int64 {
@@ -510,7 +584,7 @@ type ControllerState struct {
 
 func (x *ControllerState) Reset() {
 	*x = ControllerState{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[5]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -522,7 +596,7 @@ func (x *ControllerState) String() string {
 func (*ControllerState) ProtoMessage() {}
 
 func (x *ControllerState) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[5]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -535,7 +609,7 @@ func (x *ControllerState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ControllerState.ProtoReflect.Descriptor instead.
 func (*ControllerState) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{5}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ControllerState) GetStatus() ControllerStatus {
@@ -599,7 +673,7 @@ type Cluster struct {
 
 func (x *Cluster) Reset() {
 	*x = Cluster{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[6]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -611,7 +685,7 @@ func (x *Cluster) String() string {
 func (*Cluster) ProtoMessage() {}
 
 func (x *Cluster) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[6]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -624,7 +698,7 @@ func (x *Cluster) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cluster.ProtoReflect.Descriptor instead.
 func (*Cluster) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{6}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Cluster) GetId() string {
@@ -703,7 +777,7 @@ type ListClustersRequest struct {
 
 func (x *ListClustersRequest) Reset() {
 	*x = ListClustersRequest{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[7]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -715,7 +789,7 @@ func (x *ListClustersRequest) String() string {
 func (*ListClustersRequest) ProtoMessage() {}
 
 func (x *ListClustersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[7]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -728,7 +802,7 @@ func (x *ListClustersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClustersRequest.ProtoReflect.Descriptor instead.
 func (*ListClustersRequest) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{7}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListClustersRequest) GetFilter() *Filter {
@@ -762,7 +836,7 @@ type ListClustersResponse struct {
 
 func (x *ListClustersResponse) Reset() {
 	*x = ListClustersResponse{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[8]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -774,7 +848,7 @@ func (x *ListClustersResponse) String() string {
 func (*ListClustersResponse) ProtoMessage() {}
 
 func (x *ListClustersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[8]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -787,7 +861,7 @@ func (x *ListClustersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListClustersResponse.ProtoReflect.Descriptor instead.
 func (*ListClustersResponse) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{8}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListClustersResponse) GetClusters() []*Cluster {
@@ -824,7 +898,7 @@ type SensorState struct {
 
 func (x *SensorState) Reset() {
 	*x = SensorState{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[9]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -836,7 +910,7 @@ func (x *SensorState) String() string {
 func (*SensorState) ProtoMessage() {}
 
 func (x *SensorState) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[9]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -849,7 +923,7 @@ func (x *SensorState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SensorState.ProtoReflect.Descriptor instead.
 func (*SensorState) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{9}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SensorState) GetStatus() SensorStatus {
@@ -948,7 +1022,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[10]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -960,7 +1034,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[10]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -973,7 +1047,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{10}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Node) GetClusterId() string {
@@ -1101,7 +1175,7 @@ type ListNodesRequest struct {
 
 func (x *ListNodesRequest) Reset() {
 	*x = ListNodesRequest{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[11]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1113,7 +1187,7 @@ func (x *ListNodesRequest) String() string {
 func (*ListNodesRequest) ProtoMessage() {}
 
 func (x *ListNodesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[11]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1126,7 +1200,7 @@ func (x *ListNodesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodesRequest.ProtoReflect.Descriptor instead.
 func (*ListNodesRequest) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{11}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListNodesRequest) GetFilter() *Filter {
@@ -1160,7 +1234,7 @@ type ListNodesResponse struct {
 
 func (x *ListNodesResponse) Reset() {
 	*x = ListNodesResponse{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[12]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1172,7 +1246,7 @@ func (x *ListNodesResponse) String() string {
 func (*ListNodesResponse) ProtoMessage() {}
 
 func (x *ListNodesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[12]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1185,7 +1259,7 @@ func (x *ListNodesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodesResponse.ProtoReflect.Descriptor instead.
 func (*ListNodesResponse) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{12}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListNodesResponse) GetNodes() []*Node {
@@ -1231,7 +1305,7 @@ type Workload struct {
 
 func (x *Workload) Reset() {
 	*x = Workload{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[13]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1243,7 +1317,7 @@ func (x *Workload) String() string {
 func (*Workload) ProtoMessage() {}
 
 func (x *Workload) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[13]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1256,7 +1330,7 @@ func (x *Workload) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Workload.ProtoReflect.Descriptor instead.
 func (*Workload) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{13}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Workload) GetClusterId() string {
@@ -1398,7 +1472,7 @@ type ListWorkloadsRequest struct {
 
 func (x *ListWorkloadsRequest) Reset() {
 	*x = ListWorkloadsRequest{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[14]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1410,7 +1484,7 @@ func (x *ListWorkloadsRequest) String() string {
 func (*ListWorkloadsRequest) ProtoMessage() {}
 
 func (x *ListWorkloadsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[14]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1423,7 +1497,7 @@ func (x *ListWorkloadsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkloadsRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkloadsRequest) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{14}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListWorkloadsRequest) GetFilter() *Filter {
@@ -1457,7 +1531,7 @@ type ListWorkloadsResponse struct {
 
 func (x *ListWorkloadsResponse) Reset() {
 	*x = ListWorkloadsResponse{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[15]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1469,7 +1543,7 @@ func (x *ListWorkloadsResponse) String() string {
 func (*ListWorkloadsResponse) ProtoMessage() {}
 
 func (x *ListWorkloadsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[15]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1482,7 +1556,7 @@ func (x *ListWorkloadsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkloadsResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkloadsResponse) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{15}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListWorkloadsResponse) GetWorkloads() []*Workload {
@@ -1511,7 +1585,7 @@ type WorkloadRef struct {
 
 func (x *WorkloadRef) Reset() {
 	*x = WorkloadRef{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[16]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1523,7 +1597,7 @@ func (x *WorkloadRef) String() string {
 func (*WorkloadRef) ProtoMessage() {}
 
 func (x *WorkloadRef) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[16]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1536,7 +1610,7 @@ func (x *WorkloadRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkloadRef.ProtoReflect.Descriptor instead.
 func (*WorkloadRef) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{16}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *WorkloadRef) GetUid() string {
@@ -1585,7 +1659,7 @@ type Container struct {
 
 func (x *Container) Reset() {
 	*x = Container{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[17]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1597,7 +1671,7 @@ func (x *Container) String() string {
 func (*Container) ProtoMessage() {}
 
 func (x *Container) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[17]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1610,7 +1684,7 @@ func (x *Container) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Container.ProtoReflect.Descriptor instead.
 func (*Container) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{17}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Container) GetClusterId() string {
@@ -1745,7 +1819,7 @@ type ListContainersRequest struct {
 
 func (x *ListContainersRequest) Reset() {
 	*x = ListContainersRequest{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[18]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1757,7 +1831,7 @@ func (x *ListContainersRequest) String() string {
 func (*ListContainersRequest) ProtoMessage() {}
 
 func (x *ListContainersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[18]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1770,7 +1844,7 @@ func (x *ListContainersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListContainersRequest.ProtoReflect.Descriptor instead.
 func (*ListContainersRequest) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{18}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListContainersRequest) GetFilter() *Filter {
@@ -1804,7 +1878,7 @@ type ListContainersResponse struct {
 
 func (x *ListContainersResponse) Reset() {
 	*x = ListContainersResponse{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[19]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1816,7 +1890,7 @@ func (x *ListContainersResponse) String() string {
 func (*ListContainersResponse) ProtoMessage() {}
 
 func (x *ListContainersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[19]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1829,7 +1903,7 @@ func (x *ListContainersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListContainersResponse.ProtoReflect.Descriptor instead.
 func (*ListContainersResponse) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{19}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListContainersResponse) GetContainers() []*Container {
@@ -1870,7 +1944,7 @@ type Image struct {
 
 func (x *Image) Reset() {
 	*x = Image{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[20]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1882,7 +1956,7 @@ func (x *Image) String() string {
 func (*Image) ProtoMessage() {}
 
 func (x *Image) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[20]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1895,7 +1969,7 @@ func (x *Image) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Image.ProtoReflect.Descriptor instead.
 func (*Image) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{20}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Image) GetDigest() string {
@@ -1995,7 +2069,7 @@ type ListImagesRequest struct {
 
 func (x *ListImagesRequest) Reset() {
 	*x = ListImagesRequest{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[21]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2007,7 +2081,7 @@ func (x *ListImagesRequest) String() string {
 func (*ListImagesRequest) ProtoMessage() {}
 
 func (x *ListImagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[21]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2020,7 +2094,7 @@ func (x *ListImagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListImagesRequest.ProtoReflect.Descriptor instead.
 func (*ListImagesRequest) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{21}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListImagesRequest) GetFilter() *Filter {
@@ -2054,7 +2128,7 @@ type ListImagesResponse struct {
 
 func (x *ListImagesResponse) Reset() {
 	*x = ListImagesResponse{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[22]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2066,7 +2140,7 @@ func (x *ListImagesResponse) String() string {
 func (*ListImagesResponse) ProtoMessage() {}
 
 func (x *ListImagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[22]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2079,7 +2153,7 @@ func (x *ListImagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListImagesResponse.ProtoReflect.Descriptor instead.
 func (*ListImagesResponse) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{22}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListImagesResponse) GetImages() []*Image {
@@ -2108,7 +2182,7 @@ type GetImageRequest struct {
 
 func (x *GetImageRequest) Reset() {
 	*x = GetImageRequest{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[23]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2120,7 +2194,7 @@ func (x *GetImageRequest) String() string {
 func (*GetImageRequest) ProtoMessage() {}
 
 func (x *GetImageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[23]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2133,7 +2207,7 @@ func (x *GetImageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetImageRequest.ProtoReflect.Descriptor instead.
 func (*GetImageRequest) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{23}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetImageRequest) GetDigest() string {
@@ -2165,7 +2239,7 @@ type GetImageResponse struct {
 
 func (x *GetImageResponse) Reset() {
 	*x = GetImageResponse{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[24]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2177,7 +2251,7 @@ func (x *GetImageResponse) String() string {
 func (*GetImageResponse) ProtoMessage() {}
 
 func (x *GetImageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[24]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2190,7 +2264,7 @@ func (x *GetImageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetImageResponse.ProtoReflect.Descriptor instead.
 func (*GetImageResponse) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{24}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GetImageResponse) GetImage() *Image {
@@ -2268,7 +2342,7 @@ type Process struct {
 
 func (x *Process) Reset() {
 	*x = Process{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[25]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2280,7 +2354,7 @@ func (x *Process) String() string {
 func (*Process) ProtoMessage() {}
 
 func (x *Process) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[25]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2293,7 +2367,7 @@ func (x *Process) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Process.ProtoReflect.Descriptor instead.
 func (*Process) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{25}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Process) GetClusterId() string {
@@ -2467,7 +2541,7 @@ type ListProcessesRequest struct {
 
 func (x *ListProcessesRequest) Reset() {
 	*x = ListProcessesRequest{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[26]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2479,7 +2553,7 @@ func (x *ListProcessesRequest) String() string {
 func (*ListProcessesRequest) ProtoMessage() {}
 
 func (x *ListProcessesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[26]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2492,7 +2566,7 @@ func (x *ListProcessesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProcessesRequest.ProtoReflect.Descriptor instead.
 func (*ListProcessesRequest) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{26}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListProcessesRequest) GetFilter() *Filter {
@@ -2540,7 +2614,7 @@ type ListProcessesResponse struct {
 
 func (x *ListProcessesResponse) Reset() {
 	*x = ListProcessesResponse{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[27]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2552,7 +2626,7 @@ func (x *ListProcessesResponse) String() string {
 func (*ListProcessesResponse) ProtoMessage() {}
 
 func (x *ListProcessesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[27]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2565,7 +2639,7 @@ func (x *ListProcessesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProcessesResponse.ProtoReflect.Descriptor instead.
 func (*ListProcessesResponse) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{27}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListProcessesResponse) GetProcesses() []*Process {
@@ -2612,7 +2686,7 @@ type LoadedFile struct {
 
 func (x *LoadedFile) Reset() {
 	*x = LoadedFile{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[28]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2624,7 +2698,7 @@ func (x *LoadedFile) String() string {
 func (*LoadedFile) ProtoMessage() {}
 
 func (x *LoadedFile) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[28]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2637,7 +2711,7 @@ func (x *LoadedFile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadedFile.ProtoReflect.Descriptor instead.
 func (*LoadedFile) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{28}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *LoadedFile) GetClusterId() string {
@@ -2797,7 +2871,7 @@ type ListLoadedFilesRequest struct {
 
 func (x *ListLoadedFilesRequest) Reset() {
 	*x = ListLoadedFilesRequest{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[29]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2809,7 +2883,7 @@ func (x *ListLoadedFilesRequest) String() string {
 func (*ListLoadedFilesRequest) ProtoMessage() {}
 
 func (x *ListLoadedFilesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[29]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2822,7 +2896,7 @@ func (x *ListLoadedFilesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLoadedFilesRequest.ProtoReflect.Descriptor instead.
 func (*ListLoadedFilesRequest) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{29}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListLoadedFilesRequest) GetFilter() *Filter {
@@ -2877,7 +2951,7 @@ type ListLoadedFilesResponse struct {
 
 func (x *ListLoadedFilesResponse) Reset() {
 	*x = ListLoadedFilesResponse{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[30]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2889,7 +2963,7 @@ func (x *ListLoadedFilesResponse) String() string {
 func (*ListLoadedFilesResponse) ProtoMessage() {}
 
 func (x *ListLoadedFilesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[30]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2902,7 +2976,7 @@ func (x *ListLoadedFilesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLoadedFilesResponse.ProtoReflect.Descriptor instead.
 func (*ListLoadedFilesResponse) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{30}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListLoadedFilesResponse) GetLoadedFiles() []*LoadedFile {
@@ -2929,7 +3003,7 @@ type ListVulnerabilitiesRequest struct {
 
 func (x *ListVulnerabilitiesRequest) Reset() {
 	*x = ListVulnerabilitiesRequest{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[31]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2941,7 +3015,7 @@ func (x *ListVulnerabilitiesRequest) String() string {
 func (*ListVulnerabilitiesRequest) ProtoMessage() {}
 
 func (x *ListVulnerabilitiesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[31]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2954,7 +3028,7 @@ func (x *ListVulnerabilitiesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVulnerabilitiesRequest.ProtoReflect.Descriptor instead.
 func (*ListVulnerabilitiesRequest) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{31}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListVulnerabilitiesRequest) GetFilter() *VulnerabilityFilter {
@@ -2988,7 +3062,7 @@ type ListVulnerabilitiesResponse struct {
 
 func (x *ListVulnerabilitiesResponse) Reset() {
 	*x = ListVulnerabilitiesResponse{}
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[32]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3000,7 +3074,7 @@ func (x *ListVulnerabilitiesResponse) String() string {
 func (*ListVulnerabilitiesResponse) ProtoMessage() {}
 
 func (x *ListVulnerabilitiesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_runwatch_v1_inventory_proto_msgTypes[32]
+	mi := &file_runwatch_v1_inventory_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3013,7 +3087,7 @@ func (x *ListVulnerabilitiesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVulnerabilitiesResponse.ProtoReflect.Descriptor instead.
 func (*ListVulnerabilitiesResponse) Descriptor() ([]byte, []int) {
-	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{32}
+	return file_runwatch_v1_inventory_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListVulnerabilitiesResponse) GetVulnerabilities() []*Vulnerability {
@@ -3068,7 +3142,7 @@ const file_runwatch_v1_inventory_proto_rawDesc = "" +
 	"\x04size\x18\x01 \x01(\x05R\x04size\x12\x14\n" +
 	"\x05token\x18\x02 \x01(\tR\x05token\"A\n" +
 	"\x12GetOverviewRequest\x12+\n" +
-	"\x06filter\x18\x01 \x01(\v2\x13.runwatch.v1.FilterR\x06filter\"\xe7\x02\n" +
+	"\x06filter\x18\x01 \x01(\v2\x13.runwatch.v1.FilterR\x06filter\"\x95\x03\n" +
 	"\x13GetOverviewResponse\x12\x1a\n" +
 	"\bclusters\x18\x01 \x01(\x03R\bclusters\x12-\n" +
 	"\x05nodes\x18\x02 \x01(\v2\x17.runwatch.v1.NodeCountsR\x05nodes\x12\x1c\n" +
@@ -3080,7 +3154,13 @@ const file_runwatch_v1_inventory_proto_rawDesc = "" +
 	"\tprocesses\x18\x06 \x01(\x03R\tprocesses\x12!\n" +
 	"\floaded_files\x18\a \x01(\x03R\vloadedFiles\x12/\n" +
 	"\x13drifted_executables\x18\b \x01(\x03R\x12driftedExecutables\x12=\n" +
-	"\fgenerated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\vgeneratedAt\"\xeb\x01\n" +
+	"\fgenerated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\vgeneratedAt\x12,\n" +
+	"\x05risks\x18\n" +
+	" \x03(\v2\x16.runwatch.v1.RiskTotalR\x05risks\"d\n" +
+	"\tRiskTotal\x12)\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x15.runwatch.v1.RiskKindR\x04kind\x12\x16\n" +
+	"\x06images\x18\x02 \x01(\x03R\x06images\x12\x14\n" +
+	"\x05risks\x18\x03 \x01(\x03R\x05risks\"\xeb\x01\n" +
 	"\n" +
 	"NodeCounts\x12\x14\n" +
 	"\x05total\x18\x01 \x01(\x03R\x05total\x12\x18\n" +
@@ -3393,183 +3473,187 @@ func file_runwatch_v1_inventory_proto_rawDescGZIP() []byte {
 }
 
 var file_runwatch_v1_inventory_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_runwatch_v1_inventory_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_runwatch_v1_inventory_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_runwatch_v1_inventory_proto_goTypes = []any{
 	(TimeWindow)(0),                          // 0: runwatch.v1.TimeWindow
 	(*Filter)(nil),                           // 1: runwatch.v1.Filter
 	(*Page)(nil),                             // 2: runwatch.v1.Page
 	(*GetOverviewRequest)(nil),               // 3: runwatch.v1.GetOverviewRequest
 	(*GetOverviewResponse)(nil),              // 4: runwatch.v1.GetOverviewResponse
-	(*NodeCounts)(nil),                       // 5: runwatch.v1.NodeCounts
-	(*ControllerState)(nil),                  // 6: runwatch.v1.ControllerState
-	(*Cluster)(nil),                          // 7: runwatch.v1.Cluster
-	(*ListClustersRequest)(nil),              // 8: runwatch.v1.ListClustersRequest
-	(*ListClustersResponse)(nil),             // 9: runwatch.v1.ListClustersResponse
-	(*SensorState)(nil),                      // 10: runwatch.v1.SensorState
-	(*Node)(nil),                             // 11: runwatch.v1.Node
-	(*ListNodesRequest)(nil),                 // 12: runwatch.v1.ListNodesRequest
-	(*ListNodesResponse)(nil),                // 13: runwatch.v1.ListNodesResponse
-	(*Workload)(nil),                         // 14: runwatch.v1.Workload
-	(*ListWorkloadsRequest)(nil),             // 15: runwatch.v1.ListWorkloadsRequest
-	(*ListWorkloadsResponse)(nil),            // 16: runwatch.v1.ListWorkloadsResponse
-	(*WorkloadRef)(nil),                      // 17: runwatch.v1.WorkloadRef
-	(*Container)(nil),                        // 18: runwatch.v1.Container
-	(*ListContainersRequest)(nil),            // 19: runwatch.v1.ListContainersRequest
-	(*ListContainersResponse)(nil),           // 20: runwatch.v1.ListContainersResponse
-	(*Image)(nil),                            // 21: runwatch.v1.Image
-	(*ListImagesRequest)(nil),                // 22: runwatch.v1.ListImagesRequest
-	(*ListImagesResponse)(nil),               // 23: runwatch.v1.ListImagesResponse
-	(*GetImageRequest)(nil),                  // 24: runwatch.v1.GetImageRequest
-	(*GetImageResponse)(nil),                 // 25: runwatch.v1.GetImageResponse
-	(*Process)(nil),                          // 26: runwatch.v1.Process
-	(*ListProcessesRequest)(nil),             // 27: runwatch.v1.ListProcessesRequest
-	(*ListProcessesResponse)(nil),            // 28: runwatch.v1.ListProcessesResponse
-	(*LoadedFile)(nil),                       // 29: runwatch.v1.LoadedFile
-	(*ListLoadedFilesRequest)(nil),           // 30: runwatch.v1.ListLoadedFilesRequest
-	(*ListLoadedFilesResponse)(nil),          // 31: runwatch.v1.ListLoadedFilesResponse
-	(*ListVulnerabilitiesRequest)(nil),       // 32: runwatch.v1.ListVulnerabilitiesRequest
-	(*ListVulnerabilitiesResponse)(nil),      // 33: runwatch.v1.ListVulnerabilitiesResponse
-	nil,                                      // 34: runwatch.v1.Workload.LabelsEntry
-	(*timestamppb.Timestamp)(nil),            // 35: google.protobuf.Timestamp
-	(ControllerStatus)(0),                    // 36: runwatch.v1.ControllerStatus
-	(SensorStatus)(0),                        // 37: runwatch.v1.SensorStatus
-	(SensorMode)(0),                          // 38: runwatch.v1.SensorMode
-	(HookMode)(0),                            // 39: runwatch.v1.HookMode
-	(*DropCounters)(nil),                     // 40: runwatch.v1.DropCounters
-	(Trust)(0),                               // 41: runwatch.v1.Trust
-	(*Risk)(nil),                             // 42: runwatch.v1.Risk
-	(ContainerKind)(0),                       // 43: runwatch.v1.ContainerKind
-	(ContainerState)(0),                      // 44: runwatch.v1.ContainerState
-	(*ImageEnrichment)(nil),                  // 45: runwatch.v1.ImageEnrichment
-	(*ContainerRef)(nil),                     // 46: runwatch.v1.ContainerRef
-	(FileKind)(0),                            // 47: runwatch.v1.FileKind
-	(*VulnerabilityFilter)(nil),              // 48: runwatch.v1.VulnerabilityFilter
-	(*Vulnerability)(nil),                    // 49: runwatch.v1.Vulnerability
-	(*Funnel)(nil),                           // 50: runwatch.v1.Funnel
-	(*VulnerabilitySource)(nil),              // 51: runwatch.v1.VulnerabilitySource
-	(*GetImageRiskRequest)(nil),              // 52: runwatch.v1.GetImageRiskRequest
-	(*GetWorkloadRiskRequest)(nil),           // 53: runwatch.v1.GetWorkloadRiskRequest
-	(*ExportSBOMRequest)(nil),                // 54: runwatch.v1.ExportSBOMRequest
-	(*ExportVEXRequest)(nil),                 // 55: runwatch.v1.ExportVEXRequest
-	(*ListVulnerabilitySourcesRequest)(nil),  // 56: runwatch.v1.ListVulnerabilitySourcesRequest
-	(*GetImageRiskResponse)(nil),             // 57: runwatch.v1.GetImageRiskResponse
-	(*GetWorkloadRiskResponse)(nil),          // 58: runwatch.v1.GetWorkloadRiskResponse
-	(*ExportSBOMResponse)(nil),               // 59: runwatch.v1.ExportSBOMResponse
-	(*ExportVEXResponse)(nil),                // 60: runwatch.v1.ExportVEXResponse
-	(*ListVulnerabilitySourcesResponse)(nil), // 61: runwatch.v1.ListVulnerabilitySourcesResponse
+	(*RiskTotal)(nil),                        // 5: runwatch.v1.RiskTotal
+	(*NodeCounts)(nil),                       // 6: runwatch.v1.NodeCounts
+	(*ControllerState)(nil),                  // 7: runwatch.v1.ControllerState
+	(*Cluster)(nil),                          // 8: runwatch.v1.Cluster
+	(*ListClustersRequest)(nil),              // 9: runwatch.v1.ListClustersRequest
+	(*ListClustersResponse)(nil),             // 10: runwatch.v1.ListClustersResponse
+	(*SensorState)(nil),                      // 11: runwatch.v1.SensorState
+	(*Node)(nil),                             // 12: runwatch.v1.Node
+	(*ListNodesRequest)(nil),                 // 13: runwatch.v1.ListNodesRequest
+	(*ListNodesResponse)(nil),                // 14: runwatch.v1.ListNodesResponse
+	(*Workload)(nil),                         // 15: runwatch.v1.Workload
+	(*ListWorkloadsRequest)(nil),             // 16: runwatch.v1.ListWorkloadsRequest
+	(*ListWorkloadsResponse)(nil),            // 17: runwatch.v1.ListWorkloadsResponse
+	(*WorkloadRef)(nil),                      // 18: runwatch.v1.WorkloadRef
+	(*Container)(nil),                        // 19: runwatch.v1.Container
+	(*ListContainersRequest)(nil),            // 20: runwatch.v1.ListContainersRequest
+	(*ListContainersResponse)(nil),           // 21: runwatch.v1.ListContainersResponse
+	(*Image)(nil),                            // 22: runwatch.v1.Image
+	(*ListImagesRequest)(nil),                // 23: runwatch.v1.ListImagesRequest
+	(*ListImagesResponse)(nil),               // 24: runwatch.v1.ListImagesResponse
+	(*GetImageRequest)(nil),                  // 25: runwatch.v1.GetImageRequest
+	(*GetImageResponse)(nil),                 // 26: runwatch.v1.GetImageResponse
+	(*Process)(nil),                          // 27: runwatch.v1.Process
+	(*ListProcessesRequest)(nil),             // 28: runwatch.v1.ListProcessesRequest
+	(*ListProcessesResponse)(nil),            // 29: runwatch.v1.ListProcessesResponse
+	(*LoadedFile)(nil),                       // 30: runwatch.v1.LoadedFile
+	(*ListLoadedFilesRequest)(nil),           // 31: runwatch.v1.ListLoadedFilesRequest
+	(*ListLoadedFilesResponse)(nil),          // 32: runwatch.v1.ListLoadedFilesResponse
+	(*ListVulnerabilitiesRequest)(nil),       // 33: runwatch.v1.ListVulnerabilitiesRequest
+	(*ListVulnerabilitiesResponse)(nil),      // 34: runwatch.v1.ListVulnerabilitiesResponse
+	nil,                                      // 35: runwatch.v1.Workload.LabelsEntry
+	(*timestamppb.Timestamp)(nil),            // 36: google.protobuf.Timestamp
+	(RiskKind)(0),                            // 37: runwatch.v1.RiskKind
+	(ControllerStatus)(0),                    // 38: runwatch.v1.ControllerStatus
+	(SensorStatus)(0),                        // 39: runwatch.v1.SensorStatus
+	(SensorMode)(0),                          // 40: runwatch.v1.SensorMode
+	(HookMode)(0),                            // 41: runwatch.v1.HookMode
+	(*DropCounters)(nil),                     // 42: runwatch.v1.DropCounters
+	(Trust)(0),                               // 43: runwatch.v1.Trust
+	(*Risk)(nil),                             // 44: runwatch.v1.Risk
+	(ContainerKind)(0),                       // 45: runwatch.v1.ContainerKind
+	(ContainerState)(0),                      // 46: runwatch.v1.ContainerState
+	(*ImageEnrichment)(nil),                  // 47: runwatch.v1.ImageEnrichment
+	(*ContainerRef)(nil),                     // 48: runwatch.v1.ContainerRef
+	(FileKind)(0),                            // 49: runwatch.v1.FileKind
+	(*VulnerabilityFilter)(nil),              // 50: runwatch.v1.VulnerabilityFilter
+	(*Vulnerability)(nil),                    // 51: runwatch.v1.Vulnerability
+	(*Funnel)(nil),                           // 52: runwatch.v1.Funnel
+	(*VulnerabilitySource)(nil),              // 53: runwatch.v1.VulnerabilitySource
+	(*GetImageRiskRequest)(nil),              // 54: runwatch.v1.GetImageRiskRequest
+	(*GetWorkloadRiskRequest)(nil),           // 55: runwatch.v1.GetWorkloadRiskRequest
+	(*ExportSBOMRequest)(nil),                // 56: runwatch.v1.ExportSBOMRequest
+	(*ExportVEXRequest)(nil),                 // 57: runwatch.v1.ExportVEXRequest
+	(*ListVulnerabilitySourcesRequest)(nil),  // 58: runwatch.v1.ListVulnerabilitySourcesRequest
+	(*GetImageRiskResponse)(nil),             // 59: runwatch.v1.GetImageRiskResponse
+	(*GetWorkloadRiskResponse)(nil),          // 60: runwatch.v1.GetWorkloadRiskResponse
+	(*ExportSBOMResponse)(nil),               // 61: runwatch.v1.ExportSBOMResponse
+	(*ExportVEXResponse)(nil),                // 62: runwatch.v1.ExportVEXResponse
+	(*ListVulnerabilitySourcesResponse)(nil), // 63: runwatch.v1.ListVulnerabilitySourcesResponse
 }
 var file_runwatch_v1_inventory_proto_depIdxs = []int32{
 	0,  // 0: runwatch.v1.Filter.window:type_name -> runwatch.v1.TimeWindow
 	1,  // 1: runwatch.v1.GetOverviewRequest.filter:type_name -> runwatch.v1.Filter
-	5,  // 2: runwatch.v1.GetOverviewResponse.nodes:type_name -> runwatch.v1.NodeCounts
-	35, // 3: runwatch.v1.GetOverviewResponse.generated_at:type_name -> google.protobuf.Timestamp
-	36, // 4: runwatch.v1.ControllerState.status:type_name -> runwatch.v1.ControllerStatus
-	35, // 5: runwatch.v1.ControllerState.last_heartbeat:type_name -> google.protobuf.Timestamp
-	35, // 6: runwatch.v1.ControllerState.last_report:type_name -> google.protobuf.Timestamp
-	6,  // 7: runwatch.v1.Cluster.controller:type_name -> runwatch.v1.ControllerState
-	5,  // 8: runwatch.v1.Cluster.nodes:type_name -> runwatch.v1.NodeCounts
-	35, // 9: runwatch.v1.Cluster.created_at:type_name -> google.protobuf.Timestamp
-	1,  // 10: runwatch.v1.ListClustersRequest.filter:type_name -> runwatch.v1.Filter
-	2,  // 11: runwatch.v1.ListClustersRequest.page:type_name -> runwatch.v1.Page
-	7,  // 12: runwatch.v1.ListClustersResponse.clusters:type_name -> runwatch.v1.Cluster
-	37, // 13: runwatch.v1.SensorState.status:type_name -> runwatch.v1.SensorStatus
-	38, // 14: runwatch.v1.SensorState.mode:type_name -> runwatch.v1.SensorMode
-	39, // 15: runwatch.v1.SensorState.hook_mode:type_name -> runwatch.v1.HookMode
-	35, // 16: runwatch.v1.SensorState.last_heartbeat:type_name -> google.protobuf.Timestamp
-	40, // 17: runwatch.v1.SensorState.drops:type_name -> runwatch.v1.DropCounters
-	10, // 18: runwatch.v1.Node.sensor:type_name -> runwatch.v1.SensorState
-	35, // 19: runwatch.v1.Node.first_seen:type_name -> google.protobuf.Timestamp
-	35, // 20: runwatch.v1.Node.last_seen:type_name -> google.protobuf.Timestamp
-	35, // 21: runwatch.v1.Node.gone_at:type_name -> google.protobuf.Timestamp
-	1,  // 22: runwatch.v1.ListNodesRequest.filter:type_name -> runwatch.v1.Filter
-	2,  // 23: runwatch.v1.ListNodesRequest.page:type_name -> runwatch.v1.Page
-	11, // 24: runwatch.v1.ListNodesResponse.nodes:type_name -> runwatch.v1.Node
-	34, // 25: runwatch.v1.Workload.labels:type_name -> runwatch.v1.Workload.LabelsEntry
-	35, // 26: runwatch.v1.Workload.first_seen:type_name -> google.protobuf.Timestamp
-	35, // 27: runwatch.v1.Workload.last_seen:type_name -> google.protobuf.Timestamp
-	35, // 28: runwatch.v1.Workload.gone_at:type_name -> google.protobuf.Timestamp
-	41, // 29: runwatch.v1.Workload.trust:type_name -> runwatch.v1.Trust
-	42, // 30: runwatch.v1.Workload.risks:type_name -> runwatch.v1.Risk
-	1,  // 31: runwatch.v1.ListWorkloadsRequest.filter:type_name -> runwatch.v1.Filter
-	2,  // 32: runwatch.v1.ListWorkloadsRequest.page:type_name -> runwatch.v1.Page
-	14, // 33: runwatch.v1.ListWorkloadsResponse.workloads:type_name -> runwatch.v1.Workload
-	17, // 34: runwatch.v1.Container.workload:type_name -> runwatch.v1.WorkloadRef
-	43, // 35: runwatch.v1.Container.kind:type_name -> runwatch.v1.ContainerKind
-	44, // 36: runwatch.v1.Container.state:type_name -> runwatch.v1.ContainerState
-	35, // 37: runwatch.v1.Container.started_at:type_name -> google.protobuf.Timestamp
-	35, // 38: runwatch.v1.Container.first_seen:type_name -> google.protobuf.Timestamp
-	35, // 39: runwatch.v1.Container.gone_at:type_name -> google.protobuf.Timestamp
-	1,  // 40: runwatch.v1.ListContainersRequest.filter:type_name -> runwatch.v1.Filter
-	2,  // 41: runwatch.v1.ListContainersRequest.page:type_name -> runwatch.v1.Page
-	18, // 42: runwatch.v1.ListContainersResponse.containers:type_name -> runwatch.v1.Container
-	35, // 43: runwatch.v1.Image.first_seen:type_name -> google.protobuf.Timestamp
-	35, // 44: runwatch.v1.Image.last_seen:type_name -> google.protobuf.Timestamp
-	45, // 45: runwatch.v1.Image.enrichment:type_name -> runwatch.v1.ImageEnrichment
-	1,  // 46: runwatch.v1.ListImagesRequest.filter:type_name -> runwatch.v1.Filter
-	2,  // 47: runwatch.v1.ListImagesRequest.page:type_name -> runwatch.v1.Page
-	21, // 48: runwatch.v1.ListImagesResponse.images:type_name -> runwatch.v1.Image
-	0,  // 49: runwatch.v1.GetImageRequest.window:type_name -> runwatch.v1.TimeWindow
-	21, // 50: runwatch.v1.GetImageResponse.image:type_name -> runwatch.v1.Image
-	18, // 51: runwatch.v1.GetImageResponse.containers:type_name -> runwatch.v1.Container
-	14, // 52: runwatch.v1.GetImageResponse.workloads:type_name -> runwatch.v1.Workload
-	26, // 53: runwatch.v1.GetImageResponse.processes:type_name -> runwatch.v1.Process
-	29, // 54: runwatch.v1.GetImageResponse.loaded_files:type_name -> runwatch.v1.LoadedFile
-	46, // 55: runwatch.v1.Process.container:type_name -> runwatch.v1.ContainerRef
-	17, // 56: runwatch.v1.Process.workload:type_name -> runwatch.v1.WorkloadRef
-	35, // 57: runwatch.v1.Process.first_seen:type_name -> google.protobuf.Timestamp
-	35, // 58: runwatch.v1.Process.last_seen:type_name -> google.protobuf.Timestamp
-	1,  // 59: runwatch.v1.ListProcessesRequest.filter:type_name -> runwatch.v1.Filter
-	2,  // 60: runwatch.v1.ListProcessesRequest.page:type_name -> runwatch.v1.Page
-	26, // 61: runwatch.v1.ListProcessesResponse.processes:type_name -> runwatch.v1.Process
-	46, // 62: runwatch.v1.LoadedFile.container:type_name -> runwatch.v1.ContainerRef
-	17, // 63: runwatch.v1.LoadedFile.workload:type_name -> runwatch.v1.WorkloadRef
-	47, // 64: runwatch.v1.LoadedFile.kind:type_name -> runwatch.v1.FileKind
-	35, // 65: runwatch.v1.LoadedFile.first_seen:type_name -> google.protobuf.Timestamp
-	35, // 66: runwatch.v1.LoadedFile.last_seen:type_name -> google.protobuf.Timestamp
-	1,  // 67: runwatch.v1.ListLoadedFilesRequest.filter:type_name -> runwatch.v1.Filter
-	2,  // 68: runwatch.v1.ListLoadedFilesRequest.page:type_name -> runwatch.v1.Page
-	47, // 69: runwatch.v1.ListLoadedFilesRequest.kind:type_name -> runwatch.v1.FileKind
-	29, // 70: runwatch.v1.ListLoadedFilesResponse.loaded_files:type_name -> runwatch.v1.LoadedFile
-	48, // 71: runwatch.v1.ListVulnerabilitiesRequest.filter:type_name -> runwatch.v1.VulnerabilityFilter
-	2,  // 72: runwatch.v1.ListVulnerabilitiesRequest.page:type_name -> runwatch.v1.Page
-	49, // 73: runwatch.v1.ListVulnerabilitiesResponse.vulnerabilities:type_name -> runwatch.v1.Vulnerability
-	50, // 74: runwatch.v1.ListVulnerabilitiesResponse.funnel:type_name -> runwatch.v1.Funnel
-	51, // 75: runwatch.v1.ListVulnerabilitiesResponse.sources:type_name -> runwatch.v1.VulnerabilitySource
-	3,  // 76: runwatch.v1.InventoryService.GetOverview:input_type -> runwatch.v1.GetOverviewRequest
-	8,  // 77: runwatch.v1.InventoryService.ListClusters:input_type -> runwatch.v1.ListClustersRequest
-	12, // 78: runwatch.v1.InventoryService.ListNodes:input_type -> runwatch.v1.ListNodesRequest
-	15, // 79: runwatch.v1.InventoryService.ListWorkloads:input_type -> runwatch.v1.ListWorkloadsRequest
-	19, // 80: runwatch.v1.InventoryService.ListContainers:input_type -> runwatch.v1.ListContainersRequest
-	22, // 81: runwatch.v1.InventoryService.ListImages:input_type -> runwatch.v1.ListImagesRequest
-	24, // 82: runwatch.v1.InventoryService.GetImage:input_type -> runwatch.v1.GetImageRequest
-	27, // 83: runwatch.v1.InventoryService.ListProcesses:input_type -> runwatch.v1.ListProcessesRequest
-	30, // 84: runwatch.v1.InventoryService.ListLoadedFiles:input_type -> runwatch.v1.ListLoadedFilesRequest
-	32, // 85: runwatch.v1.InventoryService.ListVulnerabilities:input_type -> runwatch.v1.ListVulnerabilitiesRequest
-	52, // 86: runwatch.v1.InventoryService.GetImageRisk:input_type -> runwatch.v1.GetImageRiskRequest
-	53, // 87: runwatch.v1.InventoryService.GetWorkloadRisk:input_type -> runwatch.v1.GetWorkloadRiskRequest
-	54, // 88: runwatch.v1.InventoryService.ExportSBOM:input_type -> runwatch.v1.ExportSBOMRequest
-	55, // 89: runwatch.v1.InventoryService.ExportVEX:input_type -> runwatch.v1.ExportVEXRequest
-	56, // 90: runwatch.v1.InventoryService.ListVulnerabilitySources:input_type -> runwatch.v1.ListVulnerabilitySourcesRequest
-	4,  // 91: runwatch.v1.InventoryService.GetOverview:output_type -> runwatch.v1.GetOverviewResponse
-	9,  // 92: runwatch.v1.InventoryService.ListClusters:output_type -> runwatch.v1.ListClustersResponse
-	13, // 93: runwatch.v1.InventoryService.ListNodes:output_type -> runwatch.v1.ListNodesResponse
-	16, // 94: runwatch.v1.InventoryService.ListWorkloads:output_type -> runwatch.v1.ListWorkloadsResponse
-	20, // 95: runwatch.v1.InventoryService.ListContainers:output_type -> runwatch.v1.ListContainersResponse
-	23, // 96: runwatch.v1.InventoryService.ListImages:output_type -> runwatch.v1.ListImagesResponse
-	25, // 97: runwatch.v1.InventoryService.GetImage:output_type -> runwatch.v1.GetImageResponse
-	28, // 98: runwatch.v1.InventoryService.ListProcesses:output_type -> runwatch.v1.ListProcessesResponse
-	31, // 99: runwatch.v1.InventoryService.ListLoadedFiles:output_type -> runwatch.v1.ListLoadedFilesResponse
-	33, // 100: runwatch.v1.InventoryService.ListVulnerabilities:output_type -> runwatch.v1.ListVulnerabilitiesResponse
-	57, // 101: runwatch.v1.InventoryService.GetImageRisk:output_type -> runwatch.v1.GetImageRiskResponse
-	58, // 102: runwatch.v1.InventoryService.GetWorkloadRisk:output_type -> runwatch.v1.GetWorkloadRiskResponse
-	59, // 103: runwatch.v1.InventoryService.ExportSBOM:output_type -> runwatch.v1.ExportSBOMResponse
-	60, // 104: runwatch.v1.InventoryService.ExportVEX:output_type -> runwatch.v1.ExportVEXResponse
-	61, // 105: runwatch.v1.InventoryService.ListVulnerabilitySources:output_type -> runwatch.v1.ListVulnerabilitySourcesResponse
-	91, // [91:106] is the sub-list for method output_type
-	76, // [76:91] is the sub-list for method input_type
-	76, // [76:76] is the sub-list for extension type_name
-	76, // [76:76] is the sub-list for extension extendee
-	0,  // [0:76] is the sub-list for field type_name
+	6,  // 2: runwatch.v1.GetOverviewResponse.nodes:type_name -> runwatch.v1.NodeCounts
+	36, // 3: runwatch.v1.GetOverviewResponse.generated_at:type_name -> google.protobuf.Timestamp
+	5,  // 4: runwatch.v1.GetOverviewResponse.risks:type_name -> runwatch.v1.RiskTotal
+	37, // 5: runwatch.v1.RiskTotal.kind:type_name -> runwatch.v1.RiskKind
+	38, // 6: runwatch.v1.ControllerState.status:type_name -> runwatch.v1.ControllerStatus
+	36, // 7: runwatch.v1.ControllerState.last_heartbeat:type_name -> google.protobuf.Timestamp
+	36, // 8: runwatch.v1.ControllerState.last_report:type_name -> google.protobuf.Timestamp
+	7,  // 9: runwatch.v1.Cluster.controller:type_name -> runwatch.v1.ControllerState
+	6,  // 10: runwatch.v1.Cluster.nodes:type_name -> runwatch.v1.NodeCounts
+	36, // 11: runwatch.v1.Cluster.created_at:type_name -> google.protobuf.Timestamp
+	1,  // 12: runwatch.v1.ListClustersRequest.filter:type_name -> runwatch.v1.Filter
+	2,  // 13: runwatch.v1.ListClustersRequest.page:type_name -> runwatch.v1.Page
+	8,  // 14: runwatch.v1.ListClustersResponse.clusters:type_name -> runwatch.v1.Cluster
+	39, // 15: runwatch.v1.SensorState.status:type_name -> runwatch.v1.SensorStatus
+	40, // 16: runwatch.v1.SensorState.mode:type_name -> runwatch.v1.SensorMode
+	41, // 17: runwatch.v1.SensorState.hook_mode:type_name -> runwatch.v1.HookMode
+	36, // 18: runwatch.v1.SensorState.last_heartbeat:type_name -> google.protobuf.Timestamp
+	42, // 19: runwatch.v1.SensorState.drops:type_name -> runwatch.v1.DropCounters
+	11, // 20: runwatch.v1.Node.sensor:type_name -> runwatch.v1.SensorState
+	36, // 21: runwatch.v1.Node.first_seen:type_name -> google.protobuf.Timestamp
+	36, // 22: runwatch.v1.Node.last_seen:type_name -> google.protobuf.Timestamp
+	36, // 23: runwatch.v1.Node.gone_at:type_name -> google.protobuf.Timestamp
+	1,  // 24: runwatch.v1.ListNodesRequest.filter:type_name -> runwatch.v1.Filter
+	2,  // 25: runwatch.v1.ListNodesRequest.page:type_name -> runwatch.v1.Page
+	12, // 26: runwatch.v1.ListNodesResponse.nodes:type_name -> runwatch.v1.Node
+	35, // 27: runwatch.v1.Workload.labels:type_name -> runwatch.v1.Workload.LabelsEntry
+	36, // 28: runwatch.v1.Workload.first_seen:type_name -> google.protobuf.Timestamp
+	36, // 29: runwatch.v1.Workload.last_seen:type_name -> google.protobuf.Timestamp
+	36, // 30: runwatch.v1.Workload.gone_at:type_name -> google.protobuf.Timestamp
+	43, // 31: runwatch.v1.Workload.trust:type_name -> runwatch.v1.Trust
+	44, // 32: runwatch.v1.Workload.risks:type_name -> runwatch.v1.Risk
+	1,  // 33: runwatch.v1.ListWorkloadsRequest.filter:type_name -> runwatch.v1.Filter
+	2,  // 34: runwatch.v1.ListWorkloadsRequest.page:type_name -> runwatch.v1.Page
+	15, // 35: runwatch.v1.ListWorkloadsResponse.workloads:type_name -> runwatch.v1.Workload
+	18, // 36: runwatch.v1.Container.workload:type_name -> runwatch.v1.WorkloadRef
+	45, // 37: runwatch.v1.Container.kind:type_name -> runwatch.v1.ContainerKind
+	46, // 38: runwatch.v1.Container.state:type_name -> runwatch.v1.ContainerState
+	36, // 39: runwatch.v1.Container.started_at:type_name -> google.protobuf.Timestamp
+	36, // 40: runwatch.v1.Container.first_seen:type_name -> google.protobuf.Timestamp
+	36, // 41: runwatch.v1.Container.gone_at:type_name -> google.protobuf.Timestamp
+	1,  // 42: runwatch.v1.ListContainersRequest.filter:type_name -> runwatch.v1.Filter
+	2,  // 43: runwatch.v1.ListContainersRequest.page:type_name -> runwatch.v1.Page
+	19, // 44: runwatch.v1.ListContainersResponse.containers:type_name -> runwatch.v1.Container
+	36, // 45: runwatch.v1.Image.first_seen:type_name -> google.protobuf.Timestamp
+	36, // 46: runwatch.v1.Image.last_seen:type_name -> google.protobuf.Timestamp
+	47, // 47: runwatch.v1.Image.enrichment:type_name -> runwatch.v1.ImageEnrichment
+	1,  // 48: runwatch.v1.ListImagesRequest.filter:type_name -> runwatch.v1.Filter
+	2,  // 49: runwatch.v1.ListImagesRequest.page:type_name -> runwatch.v1.Page
+	22, // 50: runwatch.v1.ListImagesResponse.images:type_name -> runwatch.v1.Image
+	0,  // 51: runwatch.v1.GetImageRequest.window:type_name -> runwatch.v1.TimeWindow
+	22, // 52: runwatch.v1.GetImageResponse.image:type_name -> runwatch.v1.Image
+	19, // 53: runwatch.v1.GetImageResponse.containers:type_name -> runwatch.v1.Container
+	15, // 54: runwatch.v1.GetImageResponse.workloads:type_name -> runwatch.v1.Workload
+	27, // 55: runwatch.v1.GetImageResponse.processes:type_name -> runwatch.v1.Process
+	30, // 56: runwatch.v1.GetImageResponse.loaded_files:type_name -> runwatch.v1.LoadedFile
+	48, // 57: runwatch.v1.Process.container:type_name -> runwatch.v1.ContainerRef
+	18, // 58: runwatch.v1.Process.workload:type_name -> runwatch.v1.WorkloadRef
+	36, // 59: runwatch.v1.Process.first_seen:type_name -> google.protobuf.Timestamp
+	36, // 60: runwatch.v1.Process.last_seen:type_name -> google.protobuf.Timestamp
+	1,  // 61: runwatch.v1.ListProcessesRequest.filter:type_name -> runwatch.v1.Filter
+	2,  // 62: runwatch.v1.ListProcessesRequest.page:type_name -> runwatch.v1.Page
+	27, // 63: runwatch.v1.ListProcessesResponse.processes:type_name -> runwatch.v1.Process
+	48, // 64: runwatch.v1.LoadedFile.container:type_name -> runwatch.v1.ContainerRef
+	18, // 65: runwatch.v1.LoadedFile.workload:type_name -> runwatch.v1.WorkloadRef
+	49, // 66: runwatch.v1.LoadedFile.kind:type_name -> runwatch.v1.FileKind
+	36, // 67: runwatch.v1.LoadedFile.first_seen:type_name -> google.protobuf.Timestamp
+	36, // 68: runwatch.v1.LoadedFile.last_seen:type_name -> google.protobuf.Timestamp
+	1,  // 69: runwatch.v1.ListLoadedFilesRequest.filter:type_name -> runwatch.v1.Filter
+	2,  // 70: runwatch.v1.ListLoadedFilesRequest.page:type_name -> runwatch.v1.Page
+	49, // 71: runwatch.v1.ListLoadedFilesRequest.kind:type_name -> runwatch.v1.FileKind
+	30, // 72: runwatch.v1.ListLoadedFilesResponse.loaded_files:type_name -> runwatch.v1.LoadedFile
+	50, // 73: runwatch.v1.ListVulnerabilitiesRequest.filter:type_name -> runwatch.v1.VulnerabilityFilter
+	2,  // 74: runwatch.v1.ListVulnerabilitiesRequest.page:type_name -> runwatch.v1.Page
+	51, // 75: runwatch.v1.ListVulnerabilitiesResponse.vulnerabilities:type_name -> runwatch.v1.Vulnerability
+	52, // 76: runwatch.v1.ListVulnerabilitiesResponse.funnel:type_name -> runwatch.v1.Funnel
+	53, // 77: runwatch.v1.ListVulnerabilitiesResponse.sources:type_name -> runwatch.v1.VulnerabilitySource
+	3,  // 78: runwatch.v1.InventoryService.GetOverview:input_type -> runwatch.v1.GetOverviewRequest
+	9,  // 79: runwatch.v1.InventoryService.ListClusters:input_type -> runwatch.v1.ListClustersRequest
+	13, // 80: runwatch.v1.InventoryService.ListNodes:input_type -> runwatch.v1.ListNodesRequest
+	16, // 81: runwatch.v1.InventoryService.ListWorkloads:input_type -> runwatch.v1.ListWorkloadsRequest
+	20, // 82: runwatch.v1.InventoryService.ListContainers:input_type -> runwatch.v1.ListContainersRequest
+	23, // 83: runwatch.v1.InventoryService.ListImages:input_type -> runwatch.v1.ListImagesRequest
+	25, // 84: runwatch.v1.InventoryService.GetImage:input_type -> runwatch.v1.GetImageRequest
+	28, // 85: runwatch.v1.InventoryService.ListProcesses:input_type -> runwatch.v1.ListProcessesRequest
+	31, // 86: runwatch.v1.InventoryService.ListLoadedFiles:input_type -> runwatch.v1.ListLoadedFilesRequest
+	33, // 87: runwatch.v1.InventoryService.ListVulnerabilities:input_type -> runwatch.v1.ListVulnerabilitiesRequest
+	54, // 88: runwatch.v1.InventoryService.GetImageRisk:input_type -> runwatch.v1.GetImageRiskRequest
+	55, // 89: runwatch.v1.InventoryService.GetWorkloadRisk:input_type -> runwatch.v1.GetWorkloadRiskRequest
+	56, // 90: runwatch.v1.InventoryService.ExportSBOM:input_type -> runwatch.v1.ExportSBOMRequest
+	57, // 91: runwatch.v1.InventoryService.ExportVEX:input_type -> runwatch.v1.ExportVEXRequest
+	58, // 92: runwatch.v1.InventoryService.ListVulnerabilitySources:input_type -> runwatch.v1.ListVulnerabilitySourcesRequest
+	4,  // 93: runwatch.v1.InventoryService.GetOverview:output_type -> runwatch.v1.GetOverviewResponse
+	10, // 94: runwatch.v1.InventoryService.ListClusters:output_type -> runwatch.v1.ListClustersResponse
+	14, // 95: runwatch.v1.InventoryService.ListNodes:output_type -> runwatch.v1.ListNodesResponse
+	17, // 96: runwatch.v1.InventoryService.ListWorkloads:output_type -> runwatch.v1.ListWorkloadsResponse
+	21, // 97: runwatch.v1.InventoryService.ListContainers:output_type -> runwatch.v1.ListContainersResponse
+	24, // 98: runwatch.v1.InventoryService.ListImages:output_type -> runwatch.v1.ListImagesResponse
+	26, // 99: runwatch.v1.InventoryService.GetImage:output_type -> runwatch.v1.GetImageResponse
+	29, // 100: runwatch.v1.InventoryService.ListProcesses:output_type -> runwatch.v1.ListProcessesResponse
+	32, // 101: runwatch.v1.InventoryService.ListLoadedFiles:output_type -> runwatch.v1.ListLoadedFilesResponse
+	34, // 102: runwatch.v1.InventoryService.ListVulnerabilities:output_type -> runwatch.v1.ListVulnerabilitiesResponse
+	59, // 103: runwatch.v1.InventoryService.GetImageRisk:output_type -> runwatch.v1.GetImageRiskResponse
+	60, // 104: runwatch.v1.InventoryService.GetWorkloadRisk:output_type -> runwatch.v1.GetWorkloadRiskResponse
+	61, // 105: runwatch.v1.InventoryService.ExportSBOM:output_type -> runwatch.v1.ExportSBOMResponse
+	62, // 106: runwatch.v1.InventoryService.ExportVEX:output_type -> runwatch.v1.ExportVEXResponse
+	63, // 107: runwatch.v1.InventoryService.ListVulnerabilitySources:output_type -> runwatch.v1.ListVulnerabilitySourcesResponse
+	93, // [93:108] is the sub-list for method output_type
+	78, // [78:93] is the sub-list for method input_type
+	78, // [78:78] is the sub-list for extension type_name
+	78, // [78:78] is the sub-list for extension extendee
+	0,  // [0:78] is the sub-list for field type_name
 }
 
 func init() { file_runwatch_v1_inventory_proto_init() }
@@ -3586,7 +3670,7 @@ func file_runwatch_v1_inventory_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_runwatch_v1_inventory_proto_rawDesc), len(file_runwatch_v1_inventory_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   34,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

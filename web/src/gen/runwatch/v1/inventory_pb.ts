@@ -6,7 +6,7 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { ExportSBOMRequestSchema, ExportSBOMResponseSchema, ExportVEXRequestSchema, ExportVEXResponseSchema, Funnel, GetImageRiskRequestSchema, GetImageRiskResponseSchema, GetWorkloadRiskRequestSchema, GetWorkloadRiskResponseSchema, ImageEnrichment, ListVulnerabilitySourcesRequestSchema, ListVulnerabilitySourcesResponseSchema, Risk, Trust, Vulnerability, VulnerabilityFilter, VulnerabilitySource } from "./enrichment_pb";
+import type { ExportSBOMRequestSchema, ExportSBOMResponseSchema, ExportVEXRequestSchema, ExportVEXResponseSchema, Funnel, GetImageRiskRequestSchema, GetImageRiskResponseSchema, GetWorkloadRiskRequestSchema, GetWorkloadRiskResponseSchema, ImageEnrichment, ListVulnerabilitySourcesRequestSchema, ListVulnerabilitySourcesResponseSchema, Risk, RiskKind, Trust, Vulnerability, VulnerabilityFilter, VulnerabilitySource } from "./enrichment_pb";
 import { file_runwatch_v1_enrichment } from "./enrichment_pb";
 import type { ContainerKind, ContainerState } from "./inventory_types_pb";
 import { file_runwatch_v1_inventory_types } from "./inventory_types_pb";
@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file runwatch/v1/inventory.proto.
  */
 export const file_runwatch_v1_inventory: GenFile = /*@__PURE__*/
-  fileDesc("ChtydW53YXRjaC92MS9pbnZlbnRvcnkucHJvdG8SC3J1bndhdGNoLnYxIpIBCgZGaWx0ZXISDwoHY2x1c3RlchgBIAEoCRIRCgluYW1lc3BhY2UYAiABKAkSEAoId29ya2xvYWQYAyABKAkSDQoFaW1hZ2UYBCABKAkSJwoGd2luZG93GAUgASgOMhcucnVud2F0Y2gudjEuVGltZVdpbmRvdxIMCgR0ZXh0GAYgASgJEgwKBG5vZGUYByABKAkiIwoEUGFnZRIMCgRzaXplGAEgASgFEg0KBXRva2VuGAIgASgJIjkKEkdldE92ZXJ2aWV3UmVxdWVzdBIjCgZmaWx0ZXIYASABKAsyEy5ydW53YXRjaC52MS5GaWx0ZXIi/gEKE0dldE92ZXJ2aWV3UmVzcG9uc2USEAoIY2x1c3RlcnMYASABKAMSJgoFbm9kZXMYAiABKAsyFy5ydW53YXRjaC52MS5Ob2RlQ291bnRzEhEKCXdvcmtsb2FkcxgDIAEoAxIOCgZpbWFnZXMYBCABKAMSEgoKY29udGFpbmVycxgFIAEoAxIRCglwcm9jZXNzZXMYBiABKAMSFAoMbG9hZGVkX2ZpbGVzGAcgASgDEhsKE2RyaWZ0ZWRfZXhlY3V0YWJsZXMYCCABKAMSMAoMZ2VuZXJhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKcAQoKTm9kZUNvdW50cxINCgV0b3RhbBgBIAEoAxIPCgdydW5uaW5nGAIgASgDEhAKCGRlZ3JhZGVkGAMgASgDEg4KBmZhaWxlZBgEIAEoAxIQCghkaXNhYmxlZBgFIAEoAxISCgpyZXN0cmljdGVkGAYgASgDEhUKDW5vdF9pbnN0YWxsZWQYByABKAMSDwoHc3RvcHBlZBgIIAEoAyLgAQoPQ29udHJvbGxlclN0YXRlEi0KBnN0YXR1cxgBIAEoDjIdLnJ1bndhdGNoLnYxLkNvbnRyb2xsZXJTdGF0dXMSDwoHdmVyc2lvbhgCIAEoCRIPCgdtZXNzYWdlGAMgASgJEjIKDmxhc3RfaGVhcnRiZWF0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtsYXN0X3JlcG9ydBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPcGVuZGluZ19jaGFuZ2VzGAYgASgDIvsBCgdDbHVzdGVyEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSCwoDdWlkGAMgASgJEhoKEmt1YmVybmV0ZXNfdmVyc2lvbhgEIAEoCRIQCghwcm92aWRlchgFIAEoCRIwCgpjb250cm9sbGVyGAYgASgLMhwucnVud2F0Y2gudjEuQ29udHJvbGxlclN0YXRlEiYKBW5vZGVzGAcgASgLMhcucnVud2F0Y2gudjEuTm9kZUNvdW50cxIRCgl3b3JrbG9hZHMYCCABKAMSLgoKY3JlYXRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAibQoTTGlzdENsdXN0ZXJzUmVxdWVzdBIjCgZmaWx0ZXIYASABKAsyEy5ydW53YXRjaC52MS5GaWx0ZXISHwoEcGFnZRgCIAEoCzIRLnJ1bndhdGNoLnYxLlBhZ2USEAoIb3JkZXJfYnkYAyABKAkiVwoUTGlzdENsdXN0ZXJzUmVzcG9uc2USJgoIY2x1c3RlcnMYASADKAsyFC5ydW53YXRjaC52MS5DbHVzdGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLXAgoLU2Vuc29yU3RhdGUSKQoGc3RhdHVzGAEgASgOMhkucnVud2F0Y2gudjEuU2Vuc29yU3RhdHVzEiUKBG1vZGUYAiABKA4yFy5ydW53YXRjaC52MS5TZW5zb3JNb2RlEigKCWhvb2tfbW9kZRgDIAEoDjIVLnJ1bndhdGNoLnYxLkhvb2tNb2RlEg8KB3ZlcnNpb24YBCABKAkSDwoHbWVzc2FnZRgFIAEoCRIyCg5sYXN0X2hlYXJ0YmVhdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKAoFZHJvcHMYByABKAsyGS5ydW53YXRjaC52MS5Ecm9wQ291bnRlcnMSFwoPZXZlbnRzX3JlY2VpdmVkGAggASgEEhcKD3Nwb29sZWRfcmVjb3JkcxgJIAEoBBIaChJyZXN0cmljdGlvbl9yZWFzb24YCiABKAkitAMKBE5vZGUSEgoKY2x1c3Rlcl9pZBgBIAEoCRIUCgxjbHVzdGVyX25hbWUYAiABKAkSDAoEbmFtZRgDIAEoCRIWCg5rZXJuZWxfdmVyc2lvbhgEIAEoCRIQCghvc19pbWFnZRgFIAEoCRIUCgxhcmNoaXRlY3R1cmUYBiABKAkSIQoZY29udGFpbmVyX3J1bnRpbWVfdmVyc2lvbhgHIAEoCRIXCg9rdWJlbGV0X3ZlcnNpb24YCCABKAkSEAoIcHJvdmlkZXIYCSABKAkSDQoFcmVhZHkYCiABKAgSKAoGc2Vuc29yGAsgASgLMhgucnVud2F0Y2gudjEuU2Vuc29yU3RhdGUSDAoEcG9kcxgMIAEoAxIuCgpmaXJzdF9zZWVuGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglsYXN0X3NlZW4YDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKB2dvbmVfYXQYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC3NlbnNvcl9vbmx5GBAgASgIImoKEExpc3ROb2Rlc1JlcXVlc3QSIwoGZmlsdGVyGAEgASgLMhMucnVud2F0Y2gudjEuRmlsdGVyEh8KBHBhZ2UYAiABKAsyES5ydW53YXRjaC52MS5QYWdlEhAKCG9yZGVyX2J5GAMgASgJIk4KEUxpc3ROb2Rlc1Jlc3BvbnNlEiAKBW5vZGVzGAEgAygLMhEucnVud2F0Y2gudjEuTm9kZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkikQQKCFdvcmtsb2FkEhIKCmNsdXN0ZXJfaWQYASABKAkSFAoMY2x1c3Rlcl9uYW1lGAIgASgJEgsKA3VpZBgDIAEoCRIMCgRraW5kGAQgASgJEhEKCW5hbWVzcGFjZRgFIAEoCRIMCgRuYW1lGAYgASgJEjEKBmxhYmVscxgHIAMoCzIhLnJ1bndhdGNoLnYxLldvcmtsb2FkLkxhYmVsc0VudHJ5EhgKEGRlc2lyZWRfcmVwbGljYXMYCCABKAUSDAoEcG9kcxgJIAEoAxISCgpjb250YWluZXJzGAogASgDEg4KBmltYWdlcxgLIAMoCRINCgVub2RlcxgMIAMoCRIRCglwcm9jZXNzZXMYDSABKAMSLgoKZmlyc3Rfc2VlbhgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJbGFzdF9zZWVuGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCgdnb25lX2F0GBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIhCgV0cnVzdBgRIAEoDjISLnJ1bndhdGNoLnYxLlRydXN0EiAKBXJpc2tzGBIgAygLMhEucnVud2F0Y2gudjEuUmlzaxotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIm4KFExpc3RXb3JrbG9hZHNSZXF1ZXN0EiMKBmZpbHRlchgBIAEoCzITLnJ1bndhdGNoLnYxLkZpbHRlchIfCgRwYWdlGAIgASgLMhEucnVud2F0Y2gudjEuUGFnZRIQCghvcmRlcl9ieRgDIAEoCSJaChVMaXN0V29ya2xvYWRzUmVzcG9uc2USKAoJd29ya2xvYWRzGAEgAygLMhUucnVud2F0Y2gudjEuV29ya2xvYWQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjYKC1dvcmtsb2FkUmVmEgsKA3VpZBgBIAEoCRIMCgRraW5kGAIgASgJEgwKBG5hbWUYAyABKAki7QMKCUNvbnRhaW5lchISCgpjbHVzdGVyX2lkGAEgASgJEhQKDGNsdXN0ZXJfbmFtZRgCIAEoCRIRCglub2RlX25hbWUYAyABKAkSEQoJbmFtZXNwYWNlGAQgASgJEhAKCHBvZF9uYW1lGAUgASgJEg8KB3BvZF91aWQYBiABKAkSKgoId29ya2xvYWQYByABKAsyGC5ydW53YXRjaC52MS5Xb3JrbG9hZFJlZhIMCgRuYW1lGAggASgJEigKBGtpbmQYCSABKA4yGi5ydW53YXRjaC52MS5Db250YWluZXJLaW5kEhQKDGNvbnRhaW5lcl9pZBgKIAEoCRINCgVpbWFnZRgLIAEoCRIUCgxpbWFnZV9kaWdlc3QYDCABKAkSKgoFc3RhdGUYDSABKA4yGy5ydW53YXRjaC52MS5Db250YWluZXJTdGF0ZRIVCg1yZXN0YXJ0X2NvdW50GA4gASgFEi4KCnN0YXJ0ZWRfYXQYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmZpcnN0X3NlZW4YECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKB2dvbmVfYXQYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIm8KFUxpc3RDb250YWluZXJzUmVxdWVzdBIjCgZmaWx0ZXIYASABKAsyEy5ydW53YXRjaC52MS5GaWx0ZXISHwoEcGFnZRgCIAEoCzIRLnJ1bndhdGNoLnYxLlBhZ2USEAoIb3JkZXJfYnkYAyABKAkiXQoWTGlzdENvbnRhaW5lcnNSZXNwb25zZRIqCgpjb250YWluZXJzGAEgAygLMhYucnVud2F0Y2gudjEuQ29udGFpbmVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLOAgoFSW1hZ2USDgoGZGlnZXN0GAEgASgJEhIKCnJlZmVyZW5jZXMYAiADKAkSEgoKcmVwb3NpdG9yeRgDIAEoCRISCgpjb250YWluZXJzGAQgASgDEhoKEnJ1bm5pbmdfY29udGFpbmVycxgFIAEoAxIRCgl3b3JrbG9hZHMYBiABKAMSEAoIY2x1c3RlcnMYByABKAMSEQoJcHJvY2Vzc2VzGAggASgDEhQKDGxvYWRlZF9maWxlcxgJIAEoAxIuCgpmaXJzdF9zZWVuGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglsYXN0X3NlZW4YCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKCmVucmljaG1lbnQYDCABKAsyHC5ydW53YXRjaC52MS5JbWFnZUVucmljaG1lbnQiawoRTGlzdEltYWdlc1JlcXVlc3QSIwoGZmlsdGVyGAEgASgLMhMucnVud2F0Y2gudjEuRmlsdGVyEh8KBHBhZ2UYAiABKAsyES5ydW53YXRjaC52MS5QYWdlEhAKCG9yZGVyX2J5GAMgASgJIlEKEkxpc3RJbWFnZXNSZXNwb25zZRIiCgZpbWFnZXMYASADKAsyEi5ydW53YXRjaC52MS5JbWFnZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiSgoPR2V0SW1hZ2VSZXF1ZXN0Eg4KBmRpZ2VzdBgBIAEoCRInCgZ3aW5kb3cYAiABKA4yFy5ydW53YXRjaC52MS5UaW1lV2luZG93IvYBChBHZXRJbWFnZVJlc3BvbnNlEiEKBWltYWdlGAEgASgLMhIucnVud2F0Y2gudjEuSW1hZ2USKgoKY29udGFpbmVycxgCIAMoCzIWLnJ1bndhdGNoLnYxLkNvbnRhaW5lchIoCgl3b3JrbG9hZHMYAyADKAsyFS5ydW53YXRjaC52MS5Xb3JrbG9hZBInCglwcm9jZXNzZXMYBCADKAsyFC5ydW53YXRjaC52MS5Qcm9jZXNzEi0KDGxvYWRlZF9maWxlcxgFIAMoCzIXLnJ1bndhdGNoLnYxLkxvYWRlZEZpbGUSEQoJdHJ1bmNhdGVkGAYgASgIIqMECgdQcm9jZXNzEhIKCmNsdXN0ZXJfaWQYASABKAkSFAoMY2x1c3Rlcl9uYW1lGAIgASgJEhEKCW5vZGVfbmFtZRgDIAEoCRIsCgljb250YWluZXIYBCABKAsyGS5ydW53YXRjaC52MS5Db250YWluZXJSZWYSEQoJbmFtZXNwYWNlGAUgASgJEhAKCHBvZF9uYW1lGAYgASgJEhYKDmNvbnRhaW5lcl9uYW1lGAcgASgJEioKCHdvcmtsb2FkGAggASgLMhgucnVud2F0Y2gudjEuV29ya2xvYWRSZWYSDQoFaW1hZ2UYCSABKAkSFAoMaW1hZ2VfZGlnZXN0GAogASgJEhcKD2V4ZWN1dGFibGVfcGF0aBgLIAEoCRIOCgZzaGEyNTYYDCABKAkSDAoEYXJndhgNIAMoCRILCgN1aWQYDiABKA0SHgoWcGFyZW50X2V4ZWN1dGFibGVfcGF0aBgPIAEoCRIMCgRjb21tGBAgASgJEi4KCmZpcnN0X3NlZW4YESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCWxhc3Rfc2VlbhgSIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFY291bnQYEyABKAQSDQoFZHJpZnQYFCABKAgSFQoNcGFja2FnZV9wdXJscxgVIAMoCRIZChF1bnJlc29sdmVkX3JlYXNvbhgWIAEoCSKSAQoUTGlzdFByb2Nlc3Nlc1JlcXVlc3QSIwoGZmlsdGVyGAEgASgLMhMucnVud2F0Y2gudjEuRmlsdGVyEh8KBHBhZ2UYAiABKAsyES5ydW53YXRjaC52MS5QYWdlEg4KBnNoYTI1NhgDIAEoCRISCgpkcmlmdF9vbmx5GAQgASgIEhAKCG9yZGVyX2J5GAUgASgJIlkKFUxpc3RQcm9jZXNzZXNSZXNwb25zZRInCglwcm9jZXNzZXMYASADKAsyFC5ydW53YXRjaC52MS5Qcm9jZXNzEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKPBAoKTG9hZGVkRmlsZRISCgpjbHVzdGVyX2lkGAEgASgJEhQKDGNsdXN0ZXJfbmFtZRgCIAEoCRIRCglub2RlX25hbWUYAyABKAkSLAoJY29udGFpbmVyGAQgASgLMhkucnVud2F0Y2gudjEuQ29udGFpbmVyUmVmEhEKCW5hbWVzcGFjZRgFIAEoCRIQCghwb2RfbmFtZRgGIAEoCRIWCg5jb250YWluZXJfbmFtZRgHIAEoCRIqCgh3b3JrbG9hZBgIIAEoCzIYLnJ1bndhdGNoLnYxLldvcmtsb2FkUmVmEg0KBWltYWdlGAkgASgJEhQKDGltYWdlX2RpZ2VzdBgKIAEoCRIMCgRwYXRoGAsgASgJEg4KBnNoYTI1NhgMIAEoCRIjCgRraW5kGA0gASgOMhUucnVud2F0Y2gudjEuRmlsZUtpbmQSFQoNcGFja2FnZV9wdXJscxgOIAMoCRIWCg5sb2FkZWRfYnlfcGF0aBgPIAEoCRIuCgpmaXJzdF9zZWVuGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglsYXN0X3NlZW4YESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWNvdW50GBIgASgEEg0KBWRyaWZ0GBMgASgIEhkKEXVucmVzb2x2ZWRfcmVhc29uGBQgASgJIrsBChZMaXN0TG9hZGVkRmlsZXNSZXF1ZXN0EiMKBmZpbHRlchgBIAEoCzITLnJ1bndhdGNoLnYxLkZpbHRlchIfCgRwYWdlGAIgASgLMhEucnVud2F0Y2gudjEuUGFnZRIOCgZzaGEyNTYYAyABKAkSIwoEa2luZBgEIAEoDjIVLnJ1bndhdGNoLnYxLkZpbGVLaW5kEhQKDHBhY2thZ2VfcHVybBgFIAEoCRIQCghvcmRlcl9ieRgGIAEoCSJhChdMaXN0TG9hZGVkRmlsZXNSZXNwb25zZRItCgxsb2FkZWRfZmlsZXMYASADKAsyFy5ydW53YXRjaC52MS5Mb2FkZWRGaWxlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJvChpMaXN0VnVsbmVyYWJpbGl0aWVzUmVxdWVzdBIwCgZmaWx0ZXIYASABKAsyIC5ydW53YXRjaC52MS5WdWxuZXJhYmlsaXR5RmlsdGVyEh8KBHBhZ2UYAiABKAsyES5ydW53YXRjaC52MS5QYWdlItIBChtMaXN0VnVsbmVyYWJpbGl0aWVzUmVzcG9uc2USMwoPdnVsbmVyYWJpbGl0aWVzGAEgAygLMhoucnVud2F0Y2gudjEuVnVsbmVyYWJpbGl0eRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSIwoGZnVubmVsGAMgASgLMhMucnVud2F0Y2gudjEuRnVubmVsEg0KBXRvdGFsGAQgASgDEjEKB3NvdXJjZXMYBSADKAsyIC5ydW53YXRjaC52MS5WdWxuZXJhYmlsaXR5U291cmNlKqQBCgpUaW1lV2luZG93EhsKF1RJTUVfV0lORE9XX1VOU1BFQ0lGSUVEEAASEwoPVElNRV9XSU5ET1dfTk9XEAESEgoOVElNRV9XSU5ET1dfMUgQAhITCg9USU1FX1dJTkRPV18yNEgQAxISCg5USU1FX1dJTkRPV18zRBAEEhIKDlRJTUVfV0lORE9XXzdEEAUSEwoPVElNRV9XSU5ET1dfMTBEEAYyggsKEEludmVudG9yeVNlcnZpY2USVQoLR2V0T3ZlcnZpZXcSHy5ydW53YXRjaC52MS5HZXRPdmVydmlld1JlcXVlc3QaIC5ydW53YXRjaC52MS5HZXRPdmVydmlld1Jlc3BvbnNlIgOQAgESWAoMTGlzdENsdXN0ZXJzEiAucnVud2F0Y2gudjEuTGlzdENsdXN0ZXJzUmVxdWVzdBohLnJ1bndhdGNoLnYxLkxpc3RDbHVzdGVyc1Jlc3BvbnNlIgOQAgESTwoJTGlzdE5vZGVzEh0ucnVud2F0Y2gudjEuTGlzdE5vZGVzUmVxdWVzdBoeLnJ1bndhdGNoLnYxLkxpc3ROb2Rlc1Jlc3BvbnNlIgOQAgESWwoNTGlzdFdvcmtsb2FkcxIhLnJ1bndhdGNoLnYxLkxpc3RXb3JrbG9hZHNSZXF1ZXN0GiIucnVud2F0Y2gudjEuTGlzdFdvcmtsb2Fkc1Jlc3BvbnNlIgOQAgESXgoOTGlzdENvbnRhaW5lcnMSIi5ydW53YXRjaC52MS5MaXN0Q29udGFpbmVyc1JlcXVlc3QaIy5ydW53YXRjaC52MS5MaXN0Q29udGFpbmVyc1Jlc3BvbnNlIgOQAgESUgoKTGlzdEltYWdlcxIeLnJ1bndhdGNoLnYxLkxpc3RJbWFnZXNSZXF1ZXN0Gh8ucnVud2F0Y2gudjEuTGlzdEltYWdlc1Jlc3BvbnNlIgOQAgESTAoIR2V0SW1hZ2USHC5ydW53YXRjaC52MS5HZXRJbWFnZVJlcXVlc3QaHS5ydW53YXRjaC52MS5HZXRJbWFnZVJlc3BvbnNlIgOQAgESWwoNTGlzdFByb2Nlc3NlcxIhLnJ1bndhdGNoLnYxLkxpc3RQcm9jZXNzZXNSZXF1ZXN0GiIucnVud2F0Y2gudjEuTGlzdFByb2Nlc3Nlc1Jlc3BvbnNlIgOQAgESYQoPTGlzdExvYWRlZEZpbGVzEiMucnVud2F0Y2gudjEuTGlzdExvYWRlZEZpbGVzUmVxdWVzdBokLnJ1bndhdGNoLnYxLkxpc3RMb2FkZWRGaWxlc1Jlc3BvbnNlIgOQAgESbQoTTGlzdFZ1bG5lcmFiaWxpdGllcxInLnJ1bndhdGNoLnYxLkxpc3RWdWxuZXJhYmlsaXRpZXNSZXF1ZXN0GigucnVud2F0Y2gudjEuTGlzdFZ1bG5lcmFiaWxpdGllc1Jlc3BvbnNlIgOQAgESWAoMR2V0SW1hZ2VSaXNrEiAucnVud2F0Y2gudjEuR2V0SW1hZ2VSaXNrUmVxdWVzdBohLnJ1bndhdGNoLnYxLkdldEltYWdlUmlza1Jlc3BvbnNlIgOQAgESYQoPR2V0V29ya2xvYWRSaXNrEiMucnVud2F0Y2gudjEuR2V0V29ya2xvYWRSaXNrUmVxdWVzdBokLnJ1bndhdGNoLnYxLkdldFdvcmtsb2FkUmlza1Jlc3BvbnNlIgOQAgESUgoKRXhwb3J0U0JPTRIeLnJ1bndhdGNoLnYxLkV4cG9ydFNCT01SZXF1ZXN0Gh8ucnVud2F0Y2gudjEuRXhwb3J0U0JPTVJlc3BvbnNlIgOQAgESTwoJRXhwb3J0VkVYEh0ucnVud2F0Y2gudjEuRXhwb3J0VkVYUmVxdWVzdBoeLnJ1bndhdGNoLnYxLkV4cG9ydFZFWFJlc3BvbnNlIgOQAgESfAoYTGlzdFZ1bG5lcmFiaWxpdHlTb3VyY2VzEiwucnVud2F0Y2gudjEuTGlzdFZ1bG5lcmFiaWxpdHlTb3VyY2VzUmVxdWVzdBotLnJ1bndhdGNoLnYxLkxpc3RWdWxuZXJhYmlsaXR5U291cmNlc1Jlc3BvbnNlIgOQAgFCP1o9Z2l0aHViLmNvbS9ydW53YXRjaC9ydW53YXRjaC9wcm90by9nZW4vcnVud2F0Y2gvdjE7cnVud2F0Y2h2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_runwatch_v1_enrichment, file_runwatch_v1_inventory_types, file_runwatch_v1_runtime_types]);
+  fileDesc("ChtydW53YXRjaC92MS9pbnZlbnRvcnkucHJvdG8SC3J1bndhdGNoLnYxIpIBCgZGaWx0ZXISDwoHY2x1c3RlchgBIAEoCRIRCgluYW1lc3BhY2UYAiABKAkSEAoId29ya2xvYWQYAyABKAkSDQoFaW1hZ2UYBCABKAkSJwoGd2luZG93GAUgASgOMhcucnVud2F0Y2gudjEuVGltZVdpbmRvdxIMCgR0ZXh0GAYgASgJEgwKBG5vZGUYByABKAkiIwoEUGFnZRIMCgRzaXplGAEgASgFEg0KBXRva2VuGAIgASgJIjkKEkdldE92ZXJ2aWV3UmVxdWVzdBIjCgZmaWx0ZXIYASABKAsyEy5ydW53YXRjaC52MS5GaWx0ZXIipQIKE0dldE92ZXJ2aWV3UmVzcG9uc2USEAoIY2x1c3RlcnMYASABKAMSJgoFbm9kZXMYAiABKAsyFy5ydW53YXRjaC52MS5Ob2RlQ291bnRzEhEKCXdvcmtsb2FkcxgDIAEoAxIOCgZpbWFnZXMYBCABKAMSEgoKY29udGFpbmVycxgFIAEoAxIRCglwcm9jZXNzZXMYBiABKAMSFAoMbG9hZGVkX2ZpbGVzGAcgASgDEhsKE2RyaWZ0ZWRfZXhlY3V0YWJsZXMYCCABKAMSMAoMZ2VuZXJhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIlCgVyaXNrcxgKIAMoCzIWLnJ1bndhdGNoLnYxLlJpc2tUb3RhbCJPCglSaXNrVG90YWwSIwoEa2luZBgBIAEoDjIVLnJ1bndhdGNoLnYxLlJpc2tLaW5kEg4KBmltYWdlcxgCIAEoAxINCgVyaXNrcxgDIAEoAyKcAQoKTm9kZUNvdW50cxINCgV0b3RhbBgBIAEoAxIPCgdydW5uaW5nGAIgASgDEhAKCGRlZ3JhZGVkGAMgASgDEg4KBmZhaWxlZBgEIAEoAxIQCghkaXNhYmxlZBgFIAEoAxISCgpyZXN0cmljdGVkGAYgASgDEhUKDW5vdF9pbnN0YWxsZWQYByABKAMSDwoHc3RvcHBlZBgIIAEoAyLgAQoPQ29udHJvbGxlclN0YXRlEi0KBnN0YXR1cxgBIAEoDjIdLnJ1bndhdGNoLnYxLkNvbnRyb2xsZXJTdGF0dXMSDwoHdmVyc2lvbhgCIAEoCRIPCgdtZXNzYWdlGAMgASgJEjIKDmxhc3RfaGVhcnRiZWF0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtsYXN0X3JlcG9ydBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPcGVuZGluZ19jaGFuZ2VzGAYgASgDIvsBCgdDbHVzdGVyEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSCwoDdWlkGAMgASgJEhoKEmt1YmVybmV0ZXNfdmVyc2lvbhgEIAEoCRIQCghwcm92aWRlchgFIAEoCRIwCgpjb250cm9sbGVyGAYgASgLMhwucnVud2F0Y2gudjEuQ29udHJvbGxlclN0YXRlEiYKBW5vZGVzGAcgASgLMhcucnVud2F0Y2gudjEuTm9kZUNvdW50cxIRCgl3b3JrbG9hZHMYCCABKAMSLgoKY3JlYXRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAibQoTTGlzdENsdXN0ZXJzUmVxdWVzdBIjCgZmaWx0ZXIYASABKAsyEy5ydW53YXRjaC52MS5GaWx0ZXISHwoEcGFnZRgCIAEoCzIRLnJ1bndhdGNoLnYxLlBhZ2USEAoIb3JkZXJfYnkYAyABKAkiVwoUTGlzdENsdXN0ZXJzUmVzcG9uc2USJgoIY2x1c3RlcnMYASADKAsyFC5ydW53YXRjaC52MS5DbHVzdGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLXAgoLU2Vuc29yU3RhdGUSKQoGc3RhdHVzGAEgASgOMhkucnVud2F0Y2gudjEuU2Vuc29yU3RhdHVzEiUKBG1vZGUYAiABKA4yFy5ydW53YXRjaC52MS5TZW5zb3JNb2RlEigKCWhvb2tfbW9kZRgDIAEoDjIVLnJ1bndhdGNoLnYxLkhvb2tNb2RlEg8KB3ZlcnNpb24YBCABKAkSDwoHbWVzc2FnZRgFIAEoCRIyCg5sYXN0X2hlYXJ0YmVhdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKAoFZHJvcHMYByABKAsyGS5ydW53YXRjaC52MS5Ecm9wQ291bnRlcnMSFwoPZXZlbnRzX3JlY2VpdmVkGAggASgEEhcKD3Nwb29sZWRfcmVjb3JkcxgJIAEoBBIaChJyZXN0cmljdGlvbl9yZWFzb24YCiABKAkitAMKBE5vZGUSEgoKY2x1c3Rlcl9pZBgBIAEoCRIUCgxjbHVzdGVyX25hbWUYAiABKAkSDAoEbmFtZRgDIAEoCRIWCg5rZXJuZWxfdmVyc2lvbhgEIAEoCRIQCghvc19pbWFnZRgFIAEoCRIUCgxhcmNoaXRlY3R1cmUYBiABKAkSIQoZY29udGFpbmVyX3J1bnRpbWVfdmVyc2lvbhgHIAEoCRIXCg9rdWJlbGV0X3ZlcnNpb24YCCABKAkSEAoIcHJvdmlkZXIYCSABKAkSDQoFcmVhZHkYCiABKAgSKAoGc2Vuc29yGAsgASgLMhgucnVud2F0Y2gudjEuU2Vuc29yU3RhdGUSDAoEcG9kcxgMIAEoAxIuCgpmaXJzdF9zZWVuGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglsYXN0X3NlZW4YDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKB2dvbmVfYXQYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC3NlbnNvcl9vbmx5GBAgASgIImoKEExpc3ROb2Rlc1JlcXVlc3QSIwoGZmlsdGVyGAEgASgLMhMucnVud2F0Y2gudjEuRmlsdGVyEh8KBHBhZ2UYAiABKAsyES5ydW53YXRjaC52MS5QYWdlEhAKCG9yZGVyX2J5GAMgASgJIk4KEUxpc3ROb2Rlc1Jlc3BvbnNlEiAKBW5vZGVzGAEgAygLMhEucnVud2F0Y2gudjEuTm9kZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkikQQKCFdvcmtsb2FkEhIKCmNsdXN0ZXJfaWQYASABKAkSFAoMY2x1c3Rlcl9uYW1lGAIgASgJEgsKA3VpZBgDIAEoCRIMCgRraW5kGAQgASgJEhEKCW5hbWVzcGFjZRgFIAEoCRIMCgRuYW1lGAYgASgJEjEKBmxhYmVscxgHIAMoCzIhLnJ1bndhdGNoLnYxLldvcmtsb2FkLkxhYmVsc0VudHJ5EhgKEGRlc2lyZWRfcmVwbGljYXMYCCABKAUSDAoEcG9kcxgJIAEoAxISCgpjb250YWluZXJzGAogASgDEg4KBmltYWdlcxgLIAMoCRINCgVub2RlcxgMIAMoCRIRCglwcm9jZXNzZXMYDSABKAMSLgoKZmlyc3Rfc2VlbhgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJbGFzdF9zZWVuGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCgdnb25lX2F0GBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIhCgV0cnVzdBgRIAEoDjISLnJ1bndhdGNoLnYxLlRydXN0EiAKBXJpc2tzGBIgAygLMhEucnVud2F0Y2gudjEuUmlzaxotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIm4KFExpc3RXb3JrbG9hZHNSZXF1ZXN0EiMKBmZpbHRlchgBIAEoCzITLnJ1bndhdGNoLnYxLkZpbHRlchIfCgRwYWdlGAIgASgLMhEucnVud2F0Y2gudjEuUGFnZRIQCghvcmRlcl9ieRgDIAEoCSJaChVMaXN0V29ya2xvYWRzUmVzcG9uc2USKAoJd29ya2xvYWRzGAEgAygLMhUucnVud2F0Y2gudjEuV29ya2xvYWQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjYKC1dvcmtsb2FkUmVmEgsKA3VpZBgBIAEoCRIMCgRraW5kGAIgASgJEgwKBG5hbWUYAyABKAki7QMKCUNvbnRhaW5lchISCgpjbHVzdGVyX2lkGAEgASgJEhQKDGNsdXN0ZXJfbmFtZRgCIAEoCRIRCglub2RlX25hbWUYAyABKAkSEQoJbmFtZXNwYWNlGAQgASgJEhAKCHBvZF9uYW1lGAUgASgJEg8KB3BvZF91aWQYBiABKAkSKgoId29ya2xvYWQYByABKAsyGC5ydW53YXRjaC52MS5Xb3JrbG9hZFJlZhIMCgRuYW1lGAggASgJEigKBGtpbmQYCSABKA4yGi5ydW53YXRjaC52MS5Db250YWluZXJLaW5kEhQKDGNvbnRhaW5lcl9pZBgKIAEoCRINCgVpbWFnZRgLIAEoCRIUCgxpbWFnZV9kaWdlc3QYDCABKAkSKgoFc3RhdGUYDSABKA4yGy5ydW53YXRjaC52MS5Db250YWluZXJTdGF0ZRIVCg1yZXN0YXJ0X2NvdW50GA4gASgFEi4KCnN0YXJ0ZWRfYXQYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmZpcnN0X3NlZW4YECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKB2dvbmVfYXQYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIm8KFUxpc3RDb250YWluZXJzUmVxdWVzdBIjCgZmaWx0ZXIYASABKAsyEy5ydW53YXRjaC52MS5GaWx0ZXISHwoEcGFnZRgCIAEoCzIRLnJ1bndhdGNoLnYxLlBhZ2USEAoIb3JkZXJfYnkYAyABKAkiXQoWTGlzdENvbnRhaW5lcnNSZXNwb25zZRIqCgpjb250YWluZXJzGAEgAygLMhYucnVud2F0Y2gudjEuQ29udGFpbmVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLOAgoFSW1hZ2USDgoGZGlnZXN0GAEgASgJEhIKCnJlZmVyZW5jZXMYAiADKAkSEgoKcmVwb3NpdG9yeRgDIAEoCRISCgpjb250YWluZXJzGAQgASgDEhoKEnJ1bm5pbmdfY29udGFpbmVycxgFIAEoAxIRCgl3b3JrbG9hZHMYBiABKAMSEAoIY2x1c3RlcnMYByABKAMSEQoJcHJvY2Vzc2VzGAggASgDEhQKDGxvYWRlZF9maWxlcxgJIAEoAxIuCgpmaXJzdF9zZWVuGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglsYXN0X3NlZW4YCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKCmVucmljaG1lbnQYDCABKAsyHC5ydW53YXRjaC52MS5JbWFnZUVucmljaG1lbnQiawoRTGlzdEltYWdlc1JlcXVlc3QSIwoGZmlsdGVyGAEgASgLMhMucnVud2F0Y2gudjEuRmlsdGVyEh8KBHBhZ2UYAiABKAsyES5ydW53YXRjaC52MS5QYWdlEhAKCG9yZGVyX2J5GAMgASgJIlEKEkxpc3RJbWFnZXNSZXNwb25zZRIiCgZpbWFnZXMYASADKAsyEi5ydW53YXRjaC52MS5JbWFnZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiSgoPR2V0SW1hZ2VSZXF1ZXN0Eg4KBmRpZ2VzdBgBIAEoCRInCgZ3aW5kb3cYAiABKA4yFy5ydW53YXRjaC52MS5UaW1lV2luZG93IvYBChBHZXRJbWFnZVJlc3BvbnNlEiEKBWltYWdlGAEgASgLMhIucnVud2F0Y2gudjEuSW1hZ2USKgoKY29udGFpbmVycxgCIAMoCzIWLnJ1bndhdGNoLnYxLkNvbnRhaW5lchIoCgl3b3JrbG9hZHMYAyADKAsyFS5ydW53YXRjaC52MS5Xb3JrbG9hZBInCglwcm9jZXNzZXMYBCADKAsyFC5ydW53YXRjaC52MS5Qcm9jZXNzEi0KDGxvYWRlZF9maWxlcxgFIAMoCzIXLnJ1bndhdGNoLnYxLkxvYWRlZEZpbGUSEQoJdHJ1bmNhdGVkGAYgASgIIqMECgdQcm9jZXNzEhIKCmNsdXN0ZXJfaWQYASABKAkSFAoMY2x1c3Rlcl9uYW1lGAIgASgJEhEKCW5vZGVfbmFtZRgDIAEoCRIsCgljb250YWluZXIYBCABKAsyGS5ydW53YXRjaC52MS5Db250YWluZXJSZWYSEQoJbmFtZXNwYWNlGAUgASgJEhAKCHBvZF9uYW1lGAYgASgJEhYKDmNvbnRhaW5lcl9uYW1lGAcgASgJEioKCHdvcmtsb2FkGAggASgLMhgucnVud2F0Y2gudjEuV29ya2xvYWRSZWYSDQoFaW1hZ2UYCSABKAkSFAoMaW1hZ2VfZGlnZXN0GAogASgJEhcKD2V4ZWN1dGFibGVfcGF0aBgLIAEoCRIOCgZzaGEyNTYYDCABKAkSDAoEYXJndhgNIAMoCRILCgN1aWQYDiABKA0SHgoWcGFyZW50X2V4ZWN1dGFibGVfcGF0aBgPIAEoCRIMCgRjb21tGBAgASgJEi4KCmZpcnN0X3NlZW4YESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCWxhc3Rfc2VlbhgSIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFY291bnQYEyABKAQSDQoFZHJpZnQYFCABKAgSFQoNcGFja2FnZV9wdXJscxgVIAMoCRIZChF1bnJlc29sdmVkX3JlYXNvbhgWIAEoCSKSAQoUTGlzdFByb2Nlc3Nlc1JlcXVlc3QSIwoGZmlsdGVyGAEgASgLMhMucnVud2F0Y2gudjEuRmlsdGVyEh8KBHBhZ2UYAiABKAsyES5ydW53YXRjaC52MS5QYWdlEg4KBnNoYTI1NhgDIAEoCRISCgpkcmlmdF9vbmx5GAQgASgIEhAKCG9yZGVyX2J5GAUgASgJIlkKFUxpc3RQcm9jZXNzZXNSZXNwb25zZRInCglwcm9jZXNzZXMYASADKAsyFC5ydW53YXRjaC52MS5Qcm9jZXNzEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKPBAoKTG9hZGVkRmlsZRISCgpjbHVzdGVyX2lkGAEgASgJEhQKDGNsdXN0ZXJfbmFtZRgCIAEoCRIRCglub2RlX25hbWUYAyABKAkSLAoJY29udGFpbmVyGAQgASgLMhkucnVud2F0Y2gudjEuQ29udGFpbmVyUmVmEhEKCW5hbWVzcGFjZRgFIAEoCRIQCghwb2RfbmFtZRgGIAEoCRIWCg5jb250YWluZXJfbmFtZRgHIAEoCRIqCgh3b3JrbG9hZBgIIAEoCzIYLnJ1bndhdGNoLnYxLldvcmtsb2FkUmVmEg0KBWltYWdlGAkgASgJEhQKDGltYWdlX2RpZ2VzdBgKIAEoCRIMCgRwYXRoGAsgASgJEg4KBnNoYTI1NhgMIAEoCRIjCgRraW5kGA0gASgOMhUucnVud2F0Y2gudjEuRmlsZUtpbmQSFQoNcGFja2FnZV9wdXJscxgOIAMoCRIWCg5sb2FkZWRfYnlfcGF0aBgPIAEoCRIuCgpmaXJzdF9zZWVuGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglsYXN0X3NlZW4YESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWNvdW50GBIgASgEEg0KBWRyaWZ0GBMgASgIEhkKEXVucmVzb2x2ZWRfcmVhc29uGBQgASgJIrsBChZMaXN0TG9hZGVkRmlsZXNSZXF1ZXN0EiMKBmZpbHRlchgBIAEoCzITLnJ1bndhdGNoLnYxLkZpbHRlchIfCgRwYWdlGAIgASgLMhEucnVud2F0Y2gudjEuUGFnZRIOCgZzaGEyNTYYAyABKAkSIwoEa2luZBgEIAEoDjIVLnJ1bndhdGNoLnYxLkZpbGVLaW5kEhQKDHBhY2thZ2VfcHVybBgFIAEoCRIQCghvcmRlcl9ieRgGIAEoCSJhChdMaXN0TG9hZGVkRmlsZXNSZXNwb25zZRItCgxsb2FkZWRfZmlsZXMYASADKAsyFy5ydW53YXRjaC52MS5Mb2FkZWRGaWxlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJvChpMaXN0VnVsbmVyYWJpbGl0aWVzUmVxdWVzdBIwCgZmaWx0ZXIYASABKAsyIC5ydW53YXRjaC52MS5WdWxuZXJhYmlsaXR5RmlsdGVyEh8KBHBhZ2UYAiABKAsyES5ydW53YXRjaC52MS5QYWdlItIBChtMaXN0VnVsbmVyYWJpbGl0aWVzUmVzcG9uc2USMwoPdnVsbmVyYWJpbGl0aWVzGAEgAygLMhoucnVud2F0Y2gudjEuVnVsbmVyYWJpbGl0eRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSIwoGZnVubmVsGAMgASgLMhMucnVud2F0Y2gudjEuRnVubmVsEg0KBXRvdGFsGAQgASgDEjEKB3NvdXJjZXMYBSADKAsyIC5ydW53YXRjaC52MS5WdWxuZXJhYmlsaXR5U291cmNlKqQBCgpUaW1lV2luZG93EhsKF1RJTUVfV0lORE9XX1VOU1BFQ0lGSUVEEAASEwoPVElNRV9XSU5ET1dfTk9XEAESEgoOVElNRV9XSU5ET1dfMUgQAhITCg9USU1FX1dJTkRPV18yNEgQAxISCg5USU1FX1dJTkRPV18zRBAEEhIKDlRJTUVfV0lORE9XXzdEEAUSEwoPVElNRV9XSU5ET1dfMTBEEAYyggsKEEludmVudG9yeVNlcnZpY2USVQoLR2V0T3ZlcnZpZXcSHy5ydW53YXRjaC52MS5HZXRPdmVydmlld1JlcXVlc3QaIC5ydW53YXRjaC52MS5HZXRPdmVydmlld1Jlc3BvbnNlIgOQAgESWAoMTGlzdENsdXN0ZXJzEiAucnVud2F0Y2gudjEuTGlzdENsdXN0ZXJzUmVxdWVzdBohLnJ1bndhdGNoLnYxLkxpc3RDbHVzdGVyc1Jlc3BvbnNlIgOQAgESTwoJTGlzdE5vZGVzEh0ucnVud2F0Y2gudjEuTGlzdE5vZGVzUmVxdWVzdBoeLnJ1bndhdGNoLnYxLkxpc3ROb2Rlc1Jlc3BvbnNlIgOQAgESWwoNTGlzdFdvcmtsb2FkcxIhLnJ1bndhdGNoLnYxLkxpc3RXb3JrbG9hZHNSZXF1ZXN0GiIucnVud2F0Y2gudjEuTGlzdFdvcmtsb2Fkc1Jlc3BvbnNlIgOQAgESXgoOTGlzdENvbnRhaW5lcnMSIi5ydW53YXRjaC52MS5MaXN0Q29udGFpbmVyc1JlcXVlc3QaIy5ydW53YXRjaC52MS5MaXN0Q29udGFpbmVyc1Jlc3BvbnNlIgOQAgESUgoKTGlzdEltYWdlcxIeLnJ1bndhdGNoLnYxLkxpc3RJbWFnZXNSZXF1ZXN0Gh8ucnVud2F0Y2gudjEuTGlzdEltYWdlc1Jlc3BvbnNlIgOQAgESTAoIR2V0SW1hZ2USHC5ydW53YXRjaC52MS5HZXRJbWFnZVJlcXVlc3QaHS5ydW53YXRjaC52MS5HZXRJbWFnZVJlc3BvbnNlIgOQAgESWwoNTGlzdFByb2Nlc3NlcxIhLnJ1bndhdGNoLnYxLkxpc3RQcm9jZXNzZXNSZXF1ZXN0GiIucnVud2F0Y2gudjEuTGlzdFByb2Nlc3Nlc1Jlc3BvbnNlIgOQAgESYQoPTGlzdExvYWRlZEZpbGVzEiMucnVud2F0Y2gudjEuTGlzdExvYWRlZEZpbGVzUmVxdWVzdBokLnJ1bndhdGNoLnYxLkxpc3RMb2FkZWRGaWxlc1Jlc3BvbnNlIgOQAgESbQoTTGlzdFZ1bG5lcmFiaWxpdGllcxInLnJ1bndhdGNoLnYxLkxpc3RWdWxuZXJhYmlsaXRpZXNSZXF1ZXN0GigucnVud2F0Y2gudjEuTGlzdFZ1bG5lcmFiaWxpdGllc1Jlc3BvbnNlIgOQAgESWAoMR2V0SW1hZ2VSaXNrEiAucnVud2F0Y2gudjEuR2V0SW1hZ2VSaXNrUmVxdWVzdBohLnJ1bndhdGNoLnYxLkdldEltYWdlUmlza1Jlc3BvbnNlIgOQAgESYQoPR2V0V29ya2xvYWRSaXNrEiMucnVud2F0Y2gudjEuR2V0V29ya2xvYWRSaXNrUmVxdWVzdBokLnJ1bndhdGNoLnYxLkdldFdvcmtsb2FkUmlza1Jlc3BvbnNlIgOQAgESUgoKRXhwb3J0U0JPTRIeLnJ1bndhdGNoLnYxLkV4cG9ydFNCT01SZXF1ZXN0Gh8ucnVud2F0Y2gudjEuRXhwb3J0U0JPTVJlc3BvbnNlIgOQAgESTwoJRXhwb3J0VkVYEh0ucnVud2F0Y2gudjEuRXhwb3J0VkVYUmVxdWVzdBoeLnJ1bndhdGNoLnYxLkV4cG9ydFZFWFJlc3BvbnNlIgOQAgESfAoYTGlzdFZ1bG5lcmFiaWxpdHlTb3VyY2VzEiwucnVud2F0Y2gudjEuTGlzdFZ1bG5lcmFiaWxpdHlTb3VyY2VzUmVxdWVzdBotLnJ1bndhdGNoLnYxLkxpc3RWdWxuZXJhYmlsaXR5U291cmNlc1Jlc3BvbnNlIgOQAgFCP1o9Z2l0aHViLmNvbS9ydW53YXRjaC9ydW53YXRjaC9wcm90by9nZW4vcnVud2F0Y2gvdjE7cnVud2F0Y2h2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_runwatch_v1_enrichment, file_runwatch_v1_inventory_types, file_runwatch_v1_runtime_types]);
 
 /**
  * Filter narrows a list. Empty fields do not filter.
@@ -172,6 +172,14 @@ export type GetOverviewResponse = Message<"runwatch.v1.GetOverviewResponse"> & {
    * @generated from field: google.protobuf.Timestamp generated_at = 9;
    */
   generatedAt?: Timestamp | undefined;
+
+  /**
+   * Open risks of each kind over the images in the filter's scope, every
+   * kind listed (zero included), most severe kind first.
+   *
+   * @generated from field: repeated runwatch.v1.RiskTotal risks = 10;
+   */
+  risks: RiskTotal[];
 };
 
 /**
@@ -180,6 +188,40 @@ export type GetOverviewResponse = Message<"runwatch.v1.GetOverviewResponse"> & {
  */
 export const GetOverviewResponseSchema: GenMessage<GetOverviewResponse> = /*@__PURE__*/
   messageDesc(file_runwatch_v1_inventory, 3);
+
+/**
+ * RiskTotal counts the open risks of one kind.
+ *
+ * @generated from message runwatch.v1.RiskTotal
+ */
+export type RiskTotal = Message<"runwatch.v1.RiskTotal"> & {
+  /**
+   * @generated from field: runwatch.v1.RiskKind kind = 1;
+   */
+  kind: RiskKind;
+
+  /**
+   * Images with at least one open risk of this kind.
+   *
+   * @generated from field: int64 images = 2;
+   */
+  images: bigint;
+
+  /**
+   * Open risks of this kind on those images: one per vulnerability,
+   * malicious package, violation or drifted executable.
+   *
+   * @generated from field: int64 risks = 3;
+   */
+  risks: bigint;
+};
+
+/**
+ * Describes the message runwatch.v1.RiskTotal.
+ * Use `create(RiskTotalSchema)` to create a new message.
+ */
+export const RiskTotalSchema: GenMessage<RiskTotal> = /*@__PURE__*/
+  messageDesc(file_runwatch_v1_inventory, 4);
 
 /**
  * NodeCounts counts nodes by sensor status.
@@ -235,7 +277,7 @@ export type NodeCounts = Message<"runwatch.v1.NodeCounts"> & {
  * Use `create(NodeCountsSchema)` to create a new message.
  */
 export const NodeCountsSchema: GenMessage<NodeCounts> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 4);
+  messageDesc(file_runwatch_v1_inventory, 5);
 
 /**
  * ControllerState is a cluster's controller as the platform last heard it.
@@ -279,7 +321,7 @@ export type ControllerState = Message<"runwatch.v1.ControllerState"> & {
  * Use `create(ControllerStateSchema)` to create a new message.
  */
 export const ControllerStateSchema: GenMessage<ControllerState> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 5);
+  messageDesc(file_runwatch_v1_inventory, 6);
 
 /**
  * @generated from message runwatch.v1.Cluster
@@ -339,7 +381,7 @@ export type Cluster = Message<"runwatch.v1.Cluster"> & {
  * Use `create(ClusterSchema)` to create a new message.
  */
 export const ClusterSchema: GenMessage<Cluster> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 6);
+  messageDesc(file_runwatch_v1_inventory, 7);
 
 /**
  * @generated from message runwatch.v1.ListClustersRequest
@@ -369,7 +411,7 @@ export type ListClustersRequest = Message<"runwatch.v1.ListClustersRequest"> & {
  * Use `create(ListClustersRequestSchema)` to create a new message.
  */
 export const ListClustersRequestSchema: GenMessage<ListClustersRequest> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 7);
+  messageDesc(file_runwatch_v1_inventory, 8);
 
 /**
  * @generated from message runwatch.v1.ListClustersResponse
@@ -391,7 +433,7 @@ export type ListClustersResponse = Message<"runwatch.v1.ListClustersResponse"> &
  * Use `create(ListClustersResponseSchema)` to create a new message.
  */
 export const ListClustersResponseSchema: GenMessage<ListClustersResponse> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 8);
+  messageDesc(file_runwatch_v1_inventory, 9);
 
 /**
  * SensorState is a node's sensor as the platform last heard it.
@@ -457,7 +499,7 @@ export type SensorState = Message<"runwatch.v1.SensorState"> & {
  * Use `create(SensorStateSchema)` to create a new message.
  */
 export const SensorStateSchema: GenMessage<SensorState> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 9);
+  messageDesc(file_runwatch_v1_inventory, 10);
 
 /**
  * @generated from message runwatch.v1.Node
@@ -553,7 +595,7 @@ export type Node = Message<"runwatch.v1.Node"> & {
  * Use `create(NodeSchema)` to create a new message.
  */
 export const NodeSchema: GenMessage<Node> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 10);
+  messageDesc(file_runwatch_v1_inventory, 11);
 
 /**
  * @generated from message runwatch.v1.ListNodesRequest
@@ -583,7 +625,7 @@ export type ListNodesRequest = Message<"runwatch.v1.ListNodesRequest"> & {
  * Use `create(ListNodesRequestSchema)` to create a new message.
  */
 export const ListNodesRequestSchema: GenMessage<ListNodesRequest> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 11);
+  messageDesc(file_runwatch_v1_inventory, 12);
 
 /**
  * @generated from message runwatch.v1.ListNodesResponse
@@ -605,7 +647,7 @@ export type ListNodesResponse = Message<"runwatch.v1.ListNodesResponse"> & {
  * Use `create(ListNodesResponseSchema)` to create a new message.
  */
 export const ListNodesResponseSchema: GenMessage<ListNodesResponse> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 12);
+  messageDesc(file_runwatch_v1_inventory, 13);
 
 /**
  * @generated from message runwatch.v1.Workload
@@ -712,7 +754,7 @@ export type Workload = Message<"runwatch.v1.Workload"> & {
  * Use `create(WorkloadSchema)` to create a new message.
  */
 export const WorkloadSchema: GenMessage<Workload> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 13);
+  messageDesc(file_runwatch_v1_inventory, 14);
 
 /**
  * @generated from message runwatch.v1.ListWorkloadsRequest
@@ -742,7 +784,7 @@ export type ListWorkloadsRequest = Message<"runwatch.v1.ListWorkloadsRequest"> &
  * Use `create(ListWorkloadsRequestSchema)` to create a new message.
  */
 export const ListWorkloadsRequestSchema: GenMessage<ListWorkloadsRequest> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 14);
+  messageDesc(file_runwatch_v1_inventory, 15);
 
 /**
  * @generated from message runwatch.v1.ListWorkloadsResponse
@@ -764,7 +806,7 @@ export type ListWorkloadsResponse = Message<"runwatch.v1.ListWorkloadsResponse">
  * Use `create(ListWorkloadsResponseSchema)` to create a new message.
  */
 export const ListWorkloadsResponseSchema: GenMessage<ListWorkloadsResponse> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 15);
+  messageDesc(file_runwatch_v1_inventory, 16);
 
 /**
  * WorkloadRef names a workload in views of other objects.
@@ -793,7 +835,7 @@ export type WorkloadRef = Message<"runwatch.v1.WorkloadRef"> & {
  * Use `create(WorkloadRefSchema)` to create a new message.
  */
 export const WorkloadRefSchema: GenMessage<WorkloadRef> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 16);
+  messageDesc(file_runwatch_v1_inventory, 17);
 
 /**
  * @generated from message runwatch.v1.Container
@@ -890,7 +932,7 @@ export type Container = Message<"runwatch.v1.Container"> & {
  * Use `create(ContainerSchema)` to create a new message.
  */
 export const ContainerSchema: GenMessage<Container> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 17);
+  messageDesc(file_runwatch_v1_inventory, 18);
 
 /**
  * @generated from message runwatch.v1.ListContainersRequest
@@ -920,7 +962,7 @@ export type ListContainersRequest = Message<"runwatch.v1.ListContainersRequest">
  * Use `create(ListContainersRequestSchema)` to create a new message.
  */
 export const ListContainersRequestSchema: GenMessage<ListContainersRequest> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 18);
+  messageDesc(file_runwatch_v1_inventory, 19);
 
 /**
  * @generated from message runwatch.v1.ListContainersResponse
@@ -942,7 +984,7 @@ export type ListContainersResponse = Message<"runwatch.v1.ListContainersResponse
  * Use `create(ListContainersResponseSchema)` to create a new message.
  */
 export const ListContainersResponseSchema: GenMessage<ListContainersResponse> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 19);
+  messageDesc(file_runwatch_v1_inventory, 20);
 
 /**
  * @generated from message runwatch.v1.Image
@@ -1022,7 +1064,7 @@ export type Image = Message<"runwatch.v1.Image"> & {
  * Use `create(ImageSchema)` to create a new message.
  */
 export const ImageSchema: GenMessage<Image> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 20);
+  messageDesc(file_runwatch_v1_inventory, 21);
 
 /**
  * @generated from message runwatch.v1.ListImagesRequest
@@ -1052,7 +1094,7 @@ export type ListImagesRequest = Message<"runwatch.v1.ListImagesRequest"> & {
  * Use `create(ListImagesRequestSchema)` to create a new message.
  */
 export const ListImagesRequestSchema: GenMessage<ListImagesRequest> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 21);
+  messageDesc(file_runwatch_v1_inventory, 22);
 
 /**
  * @generated from message runwatch.v1.ListImagesResponse
@@ -1074,7 +1116,7 @@ export type ListImagesResponse = Message<"runwatch.v1.ListImagesResponse"> & {
  * Use `create(ListImagesResponseSchema)` to create a new message.
  */
 export const ListImagesResponseSchema: GenMessage<ListImagesResponse> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 22);
+  messageDesc(file_runwatch_v1_inventory, 23);
 
 /**
  * @generated from message runwatch.v1.GetImageRequest
@@ -1100,7 +1142,7 @@ export type GetImageRequest = Message<"runwatch.v1.GetImageRequest"> & {
  * Use `create(GetImageRequestSchema)` to create a new message.
  */
 export const GetImageRequestSchema: GenMessage<GetImageRequest> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 23);
+  messageDesc(file_runwatch_v1_inventory, 24);
 
 /**
  * @generated from message runwatch.v1.GetImageResponse
@@ -1144,7 +1186,7 @@ export type GetImageResponse = Message<"runwatch.v1.GetImageResponse"> & {
  * Use `create(GetImageResponseSchema)` to create a new message.
  */
 export const GetImageResponseSchema: GenMessage<GetImageResponse> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 24);
+  messageDesc(file_runwatch_v1_inventory, 25);
 
 /**
  * Process is a process execution aggregated per (container, executable,
@@ -1271,7 +1313,7 @@ export type Process = Message<"runwatch.v1.Process"> & {
  * Use `create(ProcessSchema)` to create a new message.
  */
 export const ProcessSchema: GenMessage<Process> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 25);
+  messageDesc(file_runwatch_v1_inventory, 26);
 
 /**
  * @generated from message runwatch.v1.ListProcessesRequest
@@ -1315,7 +1357,7 @@ export type ListProcessesRequest = Message<"runwatch.v1.ListProcessesRequest"> &
  * Use `create(ListProcessesRequestSchema)` to create a new message.
  */
 export const ListProcessesRequestSchema: GenMessage<ListProcessesRequest> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 26);
+  messageDesc(file_runwatch_v1_inventory, 27);
 
 /**
  * @generated from message runwatch.v1.ListProcessesResponse
@@ -1337,7 +1379,7 @@ export type ListProcessesResponse = Message<"runwatch.v1.ListProcessesResponse">
  * Use `create(ListProcessesResponseSchema)` to create a new message.
  */
 export const ListProcessesResponseSchema: GenMessage<ListProcessesResponse> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 27);
+  messageDesc(file_runwatch_v1_inventory, 28);
 
 /**
  * LoadedFile is a file loaded into processes, aggregated per (container,
@@ -1452,7 +1494,7 @@ export type LoadedFile = Message<"runwatch.v1.LoadedFile"> & {
  * Use `create(LoadedFileSchema)` to create a new message.
  */
 export const LoadedFileSchema: GenMessage<LoadedFile> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 28);
+  messageDesc(file_runwatch_v1_inventory, 29);
 
 /**
  * @generated from message runwatch.v1.ListLoadedFilesRequest
@@ -1499,7 +1541,7 @@ export type ListLoadedFilesRequest = Message<"runwatch.v1.ListLoadedFilesRequest
  * Use `create(ListLoadedFilesRequestSchema)` to create a new message.
  */
 export const ListLoadedFilesRequestSchema: GenMessage<ListLoadedFilesRequest> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 29);
+  messageDesc(file_runwatch_v1_inventory, 30);
 
 /**
  * @generated from message runwatch.v1.ListLoadedFilesResponse
@@ -1521,7 +1563,7 @@ export type ListLoadedFilesResponse = Message<"runwatch.v1.ListLoadedFilesRespon
  * Use `create(ListLoadedFilesResponseSchema)` to create a new message.
  */
 export const ListLoadedFilesResponseSchema: GenMessage<ListLoadedFilesResponse> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 30);
+  messageDesc(file_runwatch_v1_inventory, 31);
 
 /**
  * @generated from message runwatch.v1.ListVulnerabilitiesRequest
@@ -1543,7 +1585,7 @@ export type ListVulnerabilitiesRequest = Message<"runwatch.v1.ListVulnerabilitie
  * Use `create(ListVulnerabilitiesRequestSchema)` to create a new message.
  */
 export const ListVulnerabilitiesRequestSchema: GenMessage<ListVulnerabilitiesRequest> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 31);
+  messageDesc(file_runwatch_v1_inventory, 32);
 
 /**
  * @generated from message runwatch.v1.ListVulnerabilitiesResponse
@@ -1587,7 +1629,7 @@ export type ListVulnerabilitiesResponse = Message<"runwatch.v1.ListVulnerabiliti
  * Use `create(ListVulnerabilitiesResponseSchema)` to create a new message.
  */
 export const ListVulnerabilitiesResponseSchema: GenMessage<ListVulnerabilitiesResponse> = /*@__PURE__*/
-  messageDesc(file_runwatch_v1_inventory, 32);
+  messageDesc(file_runwatch_v1_inventory, 33);
 
 /**
  * TimeWindow bounds runtime records by when they were last seen, and
