@@ -26,6 +26,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/runwatch/runwatch/domain/pkgid"
 	"github.com/runwatch/runwatch/domain/risk"
 	"github.com/runwatch/runwatch/domain/vuln"
 	"github.com/runwatch/runwatch/ports"
@@ -274,14 +275,6 @@ func isMetadata(p string) bool {
 		p == "/lib/apk/db/installed" || p == "/etc/os-release" || p == "/usr/lib/os-release"
 }
 
-func isArchive(p string) bool {
-	for _, ext := range []string{".jar", ".war", ".ear"} {
-		if strings.HasSuffix(p, ext) {
-			return true
-		}
-	}
-	return false
-}
 
 func (c *Cataloguer) readFile(st *state, p string, h *tar.Header, r io.Reader, spool *os.File) error {
 	lim := c.Limits
@@ -317,7 +310,7 @@ func (c *Cataloguer) readFile(st *state, p string, h *tar.Header, r io.Reader, s
 	magic, _ := br.Peek(4)
 	elf := bytes.Equal(magic, []byte("\x7fELF"))
 	zipMagic := bytes.Equal(magic, []byte("PK\x03\x04"))
-	if !elf && !(zipMagic && isArchive(p)) {
+	if !elf && !(zipMagic && pkgid.IsArchive(p)) {
 		if h.Mode&0o111 != 0 || strings.Contains(p, ".so") {
 			// Scripts and other executables: hash them for drift and
 			// path matching, streaming.
@@ -362,10 +355,8 @@ func (st *state) hashOnly(p string, r io.Reader, size int64) error {
 // result turns the merged state into components.
 func (st *state) result() ports.Catalogue {
 	out := ports.Catalogue{Bytes: st.bytes, Files: int64(len(st.files))}
-	distroID, distroVersion := parseOSRelease(st.osRel)
-	if distroID != "" {
-		out.Distro = distroID + "-" + distroVersion
-	}
+	osr := pkgid.ParseOSRelease(bytes.NewReader(st.osRel))
+	out.Distro = osr.Distro()
 	byPURL := map[string]*risk.Component{}
 	add := func(p vuln.PURL, files ...risk.ComponentFile) {
 		key := p.String()
@@ -393,20 +384,18 @@ func (st *state) result() ports.Catalogue {
 		}
 		return risk.ComponentFile{Path: p}
 	}
-	ns := distroID
-	if ns == "" {
-		ns = "debian"
-	}
 	keys := make([]string, 0, len(st.dpkg))
 	for k := range st.dpkg {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		for _, pkg := range parseDpkgStatus(st.dpkg[k]) {
-			p := pkg.purl(ns, out.Distro)
+		// A corrupt database still names the packages before the damage.
+		pkgs, _ := pkgid.ParseDpkgStatus(bytes.NewReader(st.dpkg[k]))
+		for _, pkg := range pkgs {
+			p := pkg.PURL(osr)
 			var files []risk.ComponentFile
-			for _, fp := range listedFiles(st.dpkgList[pkg.name]) {
+			for _, fp := range listedFiles(st.dpkgList[pkg.Name]) {
 				if _, ok := st.files[fp]; ok { // only files that exist and matter
 					files = append(files, fileRef(fp))
 				}
@@ -414,10 +403,11 @@ func (st *state) result() ports.Catalogue {
 			add(p, files...)
 		}
 	}
-	for _, pkg := range parseAPKInstalled(st.apk) {
-		p := pkg.purl(out.Distro)
+	apks, _ := pkgid.ParseApkInstalled(bytes.NewReader(st.apk))
+	for _, pkg := range apks {
+		p := pkg.PURL(osr)
 		var files []risk.ComponentFile
-		for _, fp := range pkg.files {
+		for _, fp := range pkg.Files {
 			if _, ok := st.files[fp]; ok {
 				files = append(files, fileRef(fp))
 			}
@@ -431,30 +421,14 @@ func (st *state) result() ports.Catalogue {
 	return out
 }
 
+// listedFiles reads a dpkg file list, keeping paths inside the root.
 func listedFiles(list []byte) []string {
-	var out []string
-	for _, line := range strings.Split(string(list), "\n") {
-		if p, ok := cleanName(strings.TrimSpace(line)); ok {
+	paths, _ := pkgid.ParseDpkgList(bytes.NewReader(list), false)
+	out := paths[:0]
+	for _, p := range paths {
+		if p, ok := cleanName(p); ok {
 			out = append(out, p)
 		}
 	}
 	return out
-}
-
-// parseOSRelease reads ID and VERSION_ID of os-release(5).
-func parseOSRelease(data []byte) (id, version string) {
-	for _, line := range strings.Split(string(data), "\n") {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
-		if !ok {
-			continue
-		}
-		v = strings.Trim(v, `"'`)
-		switch k {
-		case "ID":
-			id = v
-		case "VERSION_ID":
-			version = v
-		}
-	}
-	return id, version
 }

@@ -147,9 +147,10 @@ func (p PURL) Versioned() string {
 
 func escapeSegment(s string) string {
 	e := url.PathEscape(s)
-	// PathEscape leaves these, which the purl spec reserves.
-	e = strings.ReplaceAll(e, "@", "%40")
-	return strings.ReplaceAll(e, ":", "%3A")
+	// PathEscape leaves these, which the purl spec reserves ('+' is
+	// percent-encoded by the spec's reference implementations too, so one
+	// package has one spelling: 2.36-9%2Bdeb12u4).
+	return strings.NewReplacer("@", "%40", ":", "%3A", "+", "%2B").Replace(e)
 }
 
 // OSVPackage is what a package URL names in OSV terms: the ecosystem with

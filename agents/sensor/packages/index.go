@@ -1,3 +1,9 @@
+// Package packages names the package a loaded file belongs to, as package
+// URLs: it indexes the OS package databases of each root file system the
+// sensor sees (dpkg, its distroless status.d, apk) and inspects Go binaries
+// and jars, with the readers of domain/pkgid. Every database is read from
+// inside the container's root: a corrupt one yields a reason, never a
+// crash or a wrong answer.
 package packages
 
 import (
@@ -15,12 +21,31 @@ import (
 
 	"github.com/runwatch/runwatch/agents/sensor/content"
 	"github.com/runwatch/runwatch/agents/sensor/lru"
+	"github.com/runwatch/runwatch/domain/pkgid"
+	"github.com/runwatch/runwatch/domain/vuln"
 )
+
+// Bounds of what one root's databases may make the sensor hold.
+const (
+	maxIndexedPaths = 500000
+	maxStatusFiles  = 50000
+	// maxPomFiles bounds the pom.properties a (shaded) jar may make the
+	// sensor read.
+	maxPomFiles = 2000
+)
+
+func purlStrings(ps []vuln.PURL) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
+}
 
 // Index maps file paths to the OS packages that own them, for one root
 // file system (a container's, or the host's).
 type Index struct {
-	OS OSRelease
+	OS pkgid.OSRelease
 	// Databases names the databases found ("dpkg", "dpkg-status.d", "apk").
 	Databases []string
 	// Problems says what could not be read; lookups still use what could.
@@ -40,10 +65,10 @@ type Index struct {
 func LoadIndex(root string) *Index {
 	ix := &Index{owners: make(map[string]uint32)}
 	if f, err := content.OpenInRoot(root, "/etc/os-release"); err == nil {
-		ix.OS = ParseOSRelease(f)
+		ix.OS = pkgid.ParseOSRelease(f)
 		f.Close()
 	} else if f, err := content.OpenInRoot(root, "/usr/lib/os-release"); err == nil {
-		ix.OS = ParseOSRelease(f)
+		ix.OS = pkgid.ParseOSRelease(f)
 		f.Close()
 	}
 	ix.loadDpkg(root)
@@ -62,8 +87,8 @@ func (ix *Index) add(paths []string, purl string) {
 	id := uint32(len(ix.purls))
 	ix.purls = append(ix.purls, purl)
 	for _, p := range paths {
-		if len(ix.owners) >= maxIndexedPath {
-			ix.problem("index full at %d paths", maxIndexedPath)
+		if len(ix.owners) >= maxIndexedPaths {
+			ix.problem("index full at %d paths", maxIndexedPaths)
 			return
 		}
 		if prev, ok := ix.owners[p]; ok {
@@ -100,21 +125,21 @@ func (ix *Index) loadDpkg(root string) {
 		}
 		return
 	}
-	pkgs, err := ParseDpkgStatus(f)
+	pkgs, err := pkgid.ParseDpkgStatus(f)
 	f.Close()
 	ix.Databases = append(ix.Databases, "dpkg")
 	if err != nil {
 		ix.problem("dpkg status is corrupt: %v", err)
 	}
 	for _, p := range pkgs {
-		purl := DebPURL(ix.OS, p.Name, p.Version, p.Architecture)
+		purl := p.PURL(ix.OS).String()
 		// Multi-arch packages list their files in <name>:<arch>.list.
 		for _, name := range []string{p.Name + ":" + p.Architecture + ".list", p.Name + ".list"} {
 			lf, err := content.OpenInRoot(root, "/var/lib/dpkg/info/"+name)
 			if err != nil {
 				continue
 			}
-			paths, err := ParseDpkgList(lf, false)
+			paths, err := pkgid.ParseDpkgList(lf, false)
 			lf.Close()
 			if err != nil {
 				ix.problem("dpkg %s: %v", name, err)
@@ -132,7 +157,7 @@ func (ix *Index) loadDpkgStatusD(root string) {
 	if err != nil {
 		return
 	}
-	names, err := dir.Readdirnames(maxPackages)
+	names, err := dir.Readdirnames(maxStatusFiles)
 	dir.Close()
 	if err != nil && !errors.Is(err, io.EOF) {
 		ix.problem("dpkg status.d: %v", err)
@@ -148,18 +173,18 @@ func (ix *Index) loadDpkgStatusD(root string) {
 		if err != nil {
 			continue
 		}
-		pkgs, err := ParseDpkgStatus(f)
+		pkgs, err := pkgid.ParseDpkgStatus(f)
 		f.Close()
 		if err != nil {
 			ix.problem("dpkg status.d/%s is corrupt: %v", n, err)
 		}
 		for _, p := range pkgs {
-			purl := DebPURL(ix.OS, p.Name, p.Version, p.Architecture)
+			purl := p.PURL(ix.OS).String()
 			mf, err := content.OpenInRoot(root, "/var/lib/dpkg/status.d/"+n+".md5sums")
 			if err != nil {
 				continue
 			}
-			paths, err := ParseDpkgList(mf, true)
+			paths, err := pkgid.ParseDpkgList(mf, true)
 			mf.Close()
 			if err != nil {
 				ix.problem("dpkg status.d/%s.md5sums: %v", n, err)
@@ -174,14 +199,14 @@ func (ix *Index) loadApk(root string) {
 	if err != nil {
 		return
 	}
-	pkgs, err := ParseApkInstalled(f)
+	pkgs, err := pkgid.ParseApkInstalled(f)
 	f.Close()
 	ix.Databases = append(ix.Databases, "apk")
 	if err != nil {
 		ix.problem("apk installed database is corrupt: %v", err)
 	}
 	for _, p := range pkgs {
-		ix.add(p.Files, ApkPURL(ix.OS, p.Name, p.Version, p.Architecture))
+		ix.add(p.Files, p.PURL(ix.OS).String())
 	}
 }
 
@@ -266,23 +291,25 @@ func inspect(kind FileKind, open func() (*os.File, string)) []string {
 		if _, err := f.ReadAt(magic[:], 0); err != nil || string(magic[:]) != "\x7fELF" {
 			return nil
 		}
-		mods, err := GoModules(f)
+		mods, err := pkgid.GoModules(f)
 		if err != nil {
 			return nil // not a Go binary
 		}
-		return mods
+		return purlStrings(mods)
 	case KindJar:
 		st, err := f.Stat()
 		if err != nil {
 			return nil
 		}
-		arts, err := JarArtifacts(f, st.Size())
+		// Nested jars are not opened: what the JVM loads from them comes as
+		// loads of their own when they are extracted.
+		arts, err := pkgid.JarArtifacts(f, st.Size(), pkgid.JarLimits{MaxPoms: maxPomFiles})
 		if err != nil {
 			return nil
 		}
 		out := make([]string, 0, len(arts))
 		for _, a := range arts {
-			out = append(out, MavenPURL(a.GroupID, a.ArtifactID, a.Version))
+			out = append(out, a.PURL().String())
 		}
 		return out
 	}

@@ -1,4 +1,4 @@
-package packages
+package pkgid
 
 import (
 	"bufio"
@@ -6,10 +6,19 @@ import (
 	"strings"
 )
 
-// OSRelease is what purls need from /etc/os-release.
+// OSRelease is what package URLs need from /etc/os-release.
 type OSRelease struct {
 	ID        string // debian, ubuntu, alpine, ...
 	VersionID string // 12, 22.04, 3.20.3
+}
+
+// Distro is the purl distro qualifier: "<id>-<version_id>", or "" when
+// either is unknown.
+func (o OSRelease) Distro() string {
+	if o.ID == "" || o.VersionID == "" {
+		return ""
+	}
+	return o.ID + "-" + o.VersionID
 }
 
 // ParseOSRelease reads an os-release file; unknown lines are ignored.

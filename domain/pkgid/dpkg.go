@@ -1,35 +1,49 @@
-package packages
+package pkgid
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/runwatch/runwatch/domain/vuln"
 )
 
-// DebPackage is one installed package from a dpkg status file.
-type DebPackage struct {
+// Deb is one installed package from a dpkg status file.
+type Deb struct {
 	Name, Version, Architecture string
+	// Source is the source package when it differs from the binary one
+	// (libssl3 is built from openssl): distribution advisories name it.
+	Source string
 }
 
-// Limits on what a database may make the sensor hold.
-const (
-	maxLineBytes   = 256 << 10
-	maxPackages    = 50000
-	maxIndexedPath = 500000
-)
-
-// ErrTooLarge is returned for a database beyond the sensor's limits.
-var ErrTooLarge = errors.New("package database too large")
+// PURL is pkg:deb/<distro>/<name>@<version>?arch=&distro=&upstream=.
+func (d Deb) PURL(os OSRelease) vuln.PURL {
+	ns := os.ID
+	if ns == "" {
+		ns = "debian"
+	}
+	q := map[string]string{}
+	if d.Architecture != "" {
+		q["arch"] = d.Architecture
+	}
+	if v := os.Distro(); v != "" {
+		q["distro"] = v
+	}
+	if d.Source != "" && d.Source != d.Name {
+		q["upstream"] = d.Source
+	}
+	return vuln.PURL{Type: "deb", Namespace: ns, Name: d.Name, Version: d.Version, Qualifiers: q}
+}
 
 // ParseDpkgStatus reads a dpkg status file (or one file of status.d) and
-// returns the installed packages. A malformed stanza is skipped; a line
-// without a field name outside a continuation is an error.
-func ParseDpkgStatus(r io.Reader) ([]DebPackage, error) {
+// returns the installed packages. A stanza without name or version is
+// skipped; a line that is not a field outside a continuation ends the read
+// with what was read and an error.
+func ParseDpkgStatus(r io.Reader) ([]Deb, error) {
 	var (
-		out       []DebPackage
-		cur       DebPackage
+		out       []Deb
+		cur       Deb
 		installed bool
 		status    bool // a Status field was present
 		inStanza  bool
@@ -39,14 +53,14 @@ func ParseDpkgStatus(r io.Reader) ([]DebPackage, error) {
 		if inStanza && cur.Name != "" && cur.Version != "" && (installed || !status) {
 			out = append(out, cur)
 		}
-		cur, installed, status, inStanza = DebPackage{}, false, false, false
+		cur, installed, status, inStanza = Deb{}, false, false, false
 	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), maxLineBytes)
 	line := 0
 	for sc.Scan() {
 		line++
-		text := sc.Text()
+		text := strings.TrimSuffix(sc.Text(), "\r")
 		if strings.TrimSpace(text) == "" {
 			flush()
 			continue
@@ -67,6 +81,9 @@ func ParseDpkgStatus(r io.Reader) ([]DebPackage, error) {
 			cur.Version = v
 		case "Architecture":
 			cur.Architecture = v
+		case "Source":
+			// "openssl" or "openssl (3.0.11-1)" when the versions differ.
+			cur.Source, _, _ = strings.Cut(v, " ")
 		case "Status":
 			status = true
 			f := strings.Fields(v)
@@ -90,7 +107,7 @@ func ParseDpkgList(r io.Reader, md5sums bool) ([]string, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 16<<10), maxLineBytes)
 	for sc.Scan() {
-		p := sc.Text()
+		p := strings.TrimSuffix(sc.Text(), "\r")
 		if md5sums {
 			_, rest, ok := strings.Cut(p, "  ")
 			if !ok {
@@ -107,11 +124,4 @@ func ParseDpkgList(r io.Reader, md5sums bool) ([]string, error) {
 		}
 	}
 	return out, sc.Err()
-}
-
-func truncate(s string) string {
-	if len(s) > 60 {
-		return s[:60] + "…"
-	}
-	return s
 }
