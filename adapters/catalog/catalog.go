@@ -275,7 +275,6 @@ func isMetadata(p string) bool {
 		p == "/lib/apk/db/installed" || p == "/etc/os-release" || p == "/usr/lib/os-release"
 }
 
-
 func (c *Cataloguer) readFile(st *state, p string, h *tar.Header, r io.Reader, spool *os.File) error {
 	lim := c.Limits
 	if isMetadata(p) {
