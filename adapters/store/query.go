@@ -70,20 +70,14 @@ func (s *Store) ListClusters(ctx context.Context, f query.Filter, limit int, aft
 		if err != nil {
 			return query.Page[query.ClusterView]{}, err
 		}
-		var wl []struct {
-			ClusterID string `bun:"cluster_id"`
-			N         int64  `bun:"n"`
-		}
-		if err := s.db.NewRaw(`SELECT cluster_id, count(*) AS n FROM workloads WHERE gone_at = 0 AND cluster_id IN (?) GROUP BY cluster_id`, bun.List(ids)).Scan(ctx, &wl); err != nil {
-			return query.Page[query.ClusterView]{}, fmt.Errorf("count workloads: %w", err)
+		workloads, err := s.countBy(ctx, "workloads", `SELECT cluster_id AS key, count(*) AS n FROM workloads
+			WHERE gone_at = 0 AND cluster_id IN (?) GROUP BY cluster_id`, bun.List(ids))
+		if err != nil {
+			return query.Page[query.ClusterView]{}, err
 		}
 		for i := range views {
 			views[i].Nodes = counts[views[i].ID]
-			for _, x := range wl {
-				if x.ClusterID == views[i].ID {
-					views[i].Workloads = x.N
-				}
-			}
+			views[i].Workloads = workloads[views[i].ID]
 		}
 	}
 	return page(views, limit, cursorOf(order, func(v *query.ClusterView, col string) string {
@@ -224,21 +218,13 @@ func (s *Store) ListNodes(ctx context.Context, f query.Filter, limit int, after 
 			FirstSeen: fromUS(r.FirstSeen), LastSeen: fromUS(r.LastSeen), GoneAt: fromUS(r.GoneAt), SensorOnly: !r.InInventory}
 	}
 	if len(views) > 0 {
-		var pods []struct {
-			ClusterID string `bun:"cluster_id"`
-			NodeName  string `bun:"node_name"`
-			N         int64  `bun:"n"`
-		}
-		if err := s.db.NewRaw(`SELECT cluster_id, node_name, count(*) AS n FROM pods WHERE gone_at = 0 AND cluster_id IN (?) AND node_name IN (?) GROUP BY cluster_id, node_name`,
-			bun.List(clusters), bun.List(names)).Scan(ctx, &pods); err != nil {
-			return query.Page[query.NodeView]{}, fmt.Errorf("count pods per node: %w", err)
+		pods, err := s.countBy(ctx, "pods per node", `SELECT cluster_id || '/' || node_name AS key, count(*) AS n FROM pods
+			WHERE gone_at = 0 AND cluster_id IN (?) AND node_name IN (?) GROUP BY cluster_id, node_name`, bun.List(clusters), bun.List(names))
+		if err != nil {
+			return query.Page[query.NodeView]{}, err
 		}
 		for i := range views {
-			for _, p := range pods {
-				if p.ClusterID == views[i].ClusterID && p.NodeName == views[i].Name {
-					views[i].Pods = p.N
-				}
-			}
+			views[i].Pods = pods[views[i].ClusterID+"/"+views[i].Name]
 		}
 	}
 	return page(views, limit, cursorOf(order, func(v *query.NodeView, col string) string {
@@ -380,42 +366,27 @@ func (s *Store) workloadAggregates(ctx context.Context, views []query.WorkloadVi
 	var p conds
 	p.add("k.cluster_id IN (?) AND k.workload_uid IN (?)", bun.List(clusters), bun.List(uids))
 	p.seenWindow("p.last_seen", win, now)
-	var procs []struct {
-		ClusterID   string `bun:"cluster_id"`
-		WorkloadUID string `bun:"workload_uid"`
-		N           int64  `bun:"n"`
-	}
-	if err := s.db.NewRaw(`SELECT k.cluster_id, k.workload_uid, count(*) AS n FROM processes p
+	procs, err := s.countBy(ctx, "workload processes", `SELECT k.cluster_id || '/' || k.workload_uid AS key, count(*) AS n FROM processes p
 		JOIN containers k ON k.cluster_id = p.cluster_id AND k.container_id = p.container_id AND p.container_id <> ''`+p.sql()+
-		` GROUP BY k.cluster_id, k.workload_uid`, p.args...).Scan(ctx, &procs); err != nil {
-		return fmt.Errorf("workload processes: %w", err)
+		` GROUP BY k.cluster_id, k.workload_uid`, p.args...)
+	if err != nil {
+		return err
 	}
 	var pw conds
 	pw.add("k.cluster_id IN (?) AND k.workload_uid IN (?)", bun.List(clusters), bun.List(uids))
 	pw.goneWindow("k", win, now)
-	var pods []struct {
-		ClusterID   string `bun:"cluster_id"`
-		WorkloadUID string `bun:"workload_uid"`
-		N           int64  `bun:"n"`
-	}
-	if err := s.db.NewRaw(`SELECT k.cluster_id, k.workload_uid, count(*) AS n FROM pods k`+pw.sql()+` GROUP BY k.cluster_id, k.workload_uid`, pw.args...).Scan(ctx, &pods); err != nil {
-		return fmt.Errorf("workload pods: %w", err)
+	pods, err := s.countBy(ctx, "workload pods", `SELECT k.cluster_id || '/' || k.workload_uid AS key, count(*) AS n FROM pods k`+pw.sql()+
+		` GROUP BY k.cluster_id, k.workload_uid`, pw.args...)
+	if err != nil {
+		return err
 	}
 	for i := range views {
 		v := &views[i]
-		for _, p := range pods {
-			if p.ClusterID == v.ClusterID && p.WorkloadUID == v.UID {
-				v.Pods = p.N
-			}
-		}
+		key := v.ClusterID + "/" + v.UID
+		v.Pods, v.Processes = pods[key], procs[key]
 		if a := aggs[[2]string{v.ClusterID, v.UID}]; a != nil {
 			v.Containers = a.containers
 			v.Images, v.Nodes = sortedKeys(a.images), sortedKeys(a.nodes)
-		}
-		for _, pr := range procs {
-			if pr.ClusterID == v.ClusterID && pr.WorkloadUID == v.UID {
-				v.Processes = pr.N
-			}
 		}
 	}
 	return nil
@@ -609,26 +580,17 @@ func (s *Store) imageAggregates(ctx context.Context, views []query.ImageView, di
 	seen.add("k.image_digest IN (?)", bun.List(digests))
 	seen.seenWindow("p.last_seen", f.Window, now)
 	count := func(table string) (map[string]int64, error) {
-		var rs []struct {
-			Digest string `bun:"image_digest"`
-			N      int64  `bun:"n"`
-		}
-		err := s.db.NewRaw(`SELECT k.image_digest, count(*) AS n FROM `+table+` p
+		return s.countBy(ctx, "image "+table, `SELECT k.image_digest AS key, count(*) AS n FROM `+table+` p
 			JOIN containers k ON k.cluster_id = p.cluster_id AND k.container_id = p.container_id AND p.container_id <> ''`+seen.sql()+
-			` GROUP BY k.image_digest`, seen.args...).Scan(ctx, &rs)
-		out := map[string]int64{}
-		for _, r := range rs {
-			out[r.Digest] = r.N
-		}
-		return out, err
+			` GROUP BY k.image_digest`, seen.args...)
 	}
 	procs, err := count("processes")
 	if err != nil {
-		return fmt.Errorf("image processes: %w", err)
+		return err
 	}
 	files, err := count("file_loads")
 	if err != nil {
-		return fmt.Errorf("image files: %w", err)
+		return err
 	}
 	for i := range views {
 		v := &views[i]

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -169,4 +171,21 @@ func sortOf(s query.Sorts, name string) query.Order {
 		return s[""]
 	}
 	return o
+}
+
+// countBy runs a query selecting "key" and "n" columns and returns n by
+// key: the per-row counts of a page (pods per node, processes per image).
+func (s *Store) countBy(ctx context.Context, what, q string, args ...any) (map[string]int64, error) {
+	var rows []struct {
+		Key string `bun:"key"`
+		N   int64  `bun:"n"`
+	}
+	if err := s.db.NewRaw(q, args...).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("count %s: %w", what, err)
+	}
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.Key] = r.N
+	}
+	return out, nil
 }
