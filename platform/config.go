@@ -201,26 +201,32 @@ func (c *Config) ResolveAdminToken() (app.AdminToken, string, error) {
 	if c.AdminToken != "" {
 		return app.AdminToken(c.AdminToken), "RUNWATCH_ADMIN_TOKEN", nil
 	}
-	path := filepath.Join(c.DataDir, adminTokenFile)
-	b, err := os.ReadFile(path)
-	if err == nil && len(strings.TrimSpace(string(b))) >= 16 {
-		return app.AdminToken(strings.TrimSpace(string(b))), path, nil
+	for {
+		tok, path, made, err := dataDirSecret(c.DataDir, adminTokenFile, newAdminToken)
+		if err != nil {
+			return "", "", err
+		}
+		if len(tok) < 16 {
+			// A truncated token file guards nothing; unlike the secret
+			// key, nothing is lost by making a new one.
+			if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return "", "", fmt.Errorf("replace %s: %w", path, err)
+			}
+			continue
+		}
+		if made {
+			path += " (new)"
+		}
+		return app.AdminToken(tok), path, nil
 	}
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return "", "", fmt.Errorf("read %s: %w", path, err)
-	}
+}
+
+func newAdminToken() (string, error) {
 	var raw [24]byte
 	if _, err := rand.Read(raw[:]); err != nil {
-		return "", "", err
+		return "", err
 	}
-	tok := "rwa_" + base64.RawURLEncoding.EncodeToString(raw[:])
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return "", "", fmt.Errorf("create %s: %w", c.DataDir, err)
-	}
-	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
-		return "", "", fmt.Errorf("write %s: %w", path, err)
-	}
-	return app.AdminToken(tok), path + " (new)", nil
+	return "rwa_" + base64.RawURLEncoding.EncodeToString(raw[:]), nil
 }
 
 // secretKeyFile holds the secret key the platform made itself, when
@@ -241,42 +247,58 @@ func (c *Config) ResolveSecretKey() (key []byte, from string, made bool, err err
 		}
 		return k, "RUNWATCH_SECRET_KEY", false, nil
 	}
-	path := filepath.Join(c.DataDir, secretKeyFile)
-	b, err := os.ReadFile(path)
-	if err == nil {
-		k, err := secrets.ParseKey(string(b))
-		if err != nil {
-			return nil, "", false, fmt.Errorf("%s: %w", path, err)
-		}
-		return k, path, false, nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, "", false, fmt.Errorf("read %s: %w", path, err)
-	}
-	k, err := secrets.NewKey()
+	text, path, made, err := dataDirSecret(c.DataDir, secretKeyFile, func() (string, error) {
+		k, err := secrets.NewKey()
+		return base64.StdEncoding.EncodeToString(k), err
+	})
 	if err != nil {
 		return nil, "", false, err
 	}
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return nil, "", false, fmt.Errorf("create %s: %w", c.DataDir, err)
-	}
-	// O_EXCL: two processes starting on one data directory agree on the
-	// key the first one wrote.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return c.ResolveSecretKey()
-	}
+	k, err := secrets.ParseKey(text)
 	if err != nil {
-		return nil, "", false, fmt.Errorf("write %s: %w", path, err)
+		return nil, "", false, fmt.Errorf("%s: %w", path, err)
 	}
-	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n"); err != nil {
-		f.Close()
-		return nil, "", false, fmt.Errorf("write %s: %w", path, err)
+	return k, path, made, nil
+}
+
+// dataDirSecret returns the secret kept in file name of dir (trimmed), or
+// writes the one newSecret makes when there is none, mode 0600. The file
+// appears whole or not at all: it is written under a temporary name and
+// hard-linked into place, which fails when another process got there
+// first. Processes starting together on one directory so agree on one
+// secret and never read half of it.
+func dataDirSecret(dir, name string, newSecret func() (string, error)) (value, path string, made bool, err error) {
+	path = filepath.Join(dir, name)
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), path, false, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", "", false, fmt.Errorf("read %s: %w", path, err)
 	}
-	if err := f.Close(); err != nil {
-		return nil, "", false, fmt.Errorf("write %s: %w", path, err)
+	value, err = newSecret()
+	if err != nil {
+		return "", "", false, fmt.Errorf("make %s: %w", path, err)
 	}
-	return k, path, true, nil
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", "", false, fmt.Errorf("create %s: %w", dir, err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+name+"-*") // mode 0600
+	if err != nil {
+		return "", "", false, fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	_, werr := tmp.WriteString(value + "\n")
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return "", "", false, fmt.Errorf("write %s: %w", path, werr)
+	}
+	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
+		return dataDirSecret(dir, name, newSecret)
+	} else if err != nil {
+		return "", "", false, fmt.Errorf("write %s: %w", path, err)
+	}
+	return value, path, true, nil
 }
 
 // ServerConfig is the HTTP server's part of the configuration.

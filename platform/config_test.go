@@ -79,3 +79,43 @@ func TestResolveSecretKey(t *testing.T) {
 		}
 	})
 }
+
+func TestResolveAdminToken(t *testing.T) {
+	t.Run("from the environment", func(t *testing.T) {
+		c := Config{AdminToken: "an-admin-token-from-env", DataDir: t.TempDir()}
+		tok, from, err := c.ResolveAdminToken()
+		if err != nil || tok != "an-admin-token-from-env" || from != "RUNWATCH_ADMIN_TOKEN" {
+			t.Fatalf("%q %q %v", tok, from, err)
+		}
+		if _, err := os.Stat(filepath.Join(c.DataDir, "admin-token")); err == nil {
+			t.Fatal("a token file was written although the token was given")
+		}
+	})
+	t.Run("made once in the data directory, then kept", func(t *testing.T) {
+		c := Config{DataDir: filepath.Join(t.TempDir(), "data")}
+		path := filepath.Join(c.DataDir, "admin-token")
+		first, from, err := c.ResolveAdminToken()
+		if err != nil || !strings.HasPrefix(string(first), "rwa_") || from != path+" (new)" {
+			t.Fatalf("first start: %q %q %v", first, from, err)
+		}
+		if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("token file: %v %v", st, err)
+		}
+		again, from, err := c.ResolveAdminToken()
+		if err != nil || again != first || from != path {
+			t.Fatalf("second start: %q %q %v", again, from, err)
+		}
+	})
+	t.Run("a truncated token file is replaced", func(t *testing.T) {
+		c := Config{DataDir: t.TempDir()}
+		path := filepath.Join(c.DataDir, "admin-token")
+		os.WriteFile(path, []byte("short\n"), 0o600)
+		tok, _, err := c.ResolveAdminToken()
+		if err != nil || len(tok) < 16 {
+			t.Fatalf("%q %v", tok, err)
+		}
+		if b, _ := os.ReadFile(path); strings.TrimSpace(string(b)) != string(tok) {
+			t.Fatalf("file holds %q, token is %q", b, tok)
+		}
+	})
+}
