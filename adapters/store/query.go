@@ -46,49 +46,45 @@ func clusterFrom(f query.Filter) (string, conds) {
 // ListClusters implements ports.QueryStore.
 func (s *Store) ListClusters(ctx context.Context, f query.Filter, limit int, after query.Cursor, now time.Time) (query.Page[query.ClusterView], error) {
 	from, w := clusterFrom(f)
-	order := sortOf(query.ClusterSorts, f.OrderBy)
-	orderSQL := clusterCols.sorted(&w, order, after)
-	var rows []clusterScan
-	q := `SELECT c.id, c.name, COALESCE(c.uid, '') AS uid, c.kubernetes_version, c.provider, c.controller_version, c.controller_status,
-		c.controller_message, c.controller_heartbeat_at, c.controller_report_at, c.controller_pending, c.created_at` +
-		from + w.sql() + orderSQL + " LIMIT ?"
-	if err := s.db.NewRaw(q, append(w.args, limit+1)...).Scan(ctx, &rows); err != nil {
-		return query.Page[query.ClusterView]{}, fmt.Errorf("list clusters: %w", err)
+	p, err := listPage(ctx, s, listQuery{what: "clusters", from: from, where: w, cols: clusterCols, order: sortOf(query.ClusterSorts, f.OrderBy),
+		sel: `c.id, c.name, COALESCE(c.uid, '') AS uid, c.kubernetes_version, c.provider, c.controller_version, c.controller_status,
+		c.controller_message, c.controller_heartbeat_at, c.controller_report_at, c.controller_pending, c.created_at`},
+		after, limit, func(r *clusterScan) query.ClusterView {
+			return query.ClusterView{ID: r.ID, Name: r.Name, UID: r.UID, KubernetesVersion: r.KubernetesVersion, Provider: r.Provider,
+				Controller: inventory.ControllerState{Reported: inventory.ControllerStatus(r.ControllerStatus), Version: r.ControllerVersion,
+					Message: r.ControllerMessage, LastHeartbeat: fromUS(r.ControllerHeartbeatAt), LastReport: fromUS(r.ControllerReportAt),
+					Pending: r.ControllerPending},
+				CreatedAt: fromUS(r.CreatedAt)}
+		}, func(v *query.ClusterView, col string) string {
+			switch col {
+			case "name":
+				return v.Name
+			case "created_at":
+				return itoa(us(v.CreatedAt))
+			}
+			return v.ID
+		})
+	if err != nil || len(p.Items) == 0 {
+		return p, err
 	}
-	views := make([]query.ClusterView, len(rows))
-	ids := make([]string, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
-		views[i] = query.ClusterView{ID: r.ID, Name: r.Name, UID: r.UID, KubernetesVersion: r.KubernetesVersion, Provider: r.Provider,
-			Controller: inventory.ControllerState{Reported: inventory.ControllerStatus(r.ControllerStatus), Version: r.ControllerVersion,
-				Message: r.ControllerMessage, LastHeartbeat: fromUS(r.ControllerHeartbeatAt), LastReport: fromUS(r.ControllerReportAt),
-				Pending: r.ControllerPending},
-			CreatedAt: fromUS(r.CreatedAt)}
+	ids := make([]string, len(p.Items))
+	for i, v := range p.Items {
+		ids[i] = v.ID
 	}
-	if len(ids) > 0 {
-		counts, err := s.nodeCounts(ctx, conds{parts: []string{"n.cluster_id IN (?)"}, args: []any{bun.List(ids)}}, now)
-		if err != nil {
-			return query.Page[query.ClusterView]{}, err
-		}
-		workloads, err := s.countBy(ctx, "workloads", `SELECT cluster_id AS key, count(*) AS n FROM workloads
-			WHERE gone_at = 0 AND cluster_id IN (?) GROUP BY cluster_id`, bun.List(ids))
-		if err != nil {
-			return query.Page[query.ClusterView]{}, err
-		}
-		for i := range views {
-			views[i].Nodes = counts[views[i].ID]
-			views[i].Workloads = workloads[views[i].ID]
-		}
+	counts, err := s.nodeCounts(ctx, conds{parts: []string{"n.cluster_id IN (?)"}, args: []any{bun.List(ids)}}, now)
+	if err != nil {
+		return query.Page[query.ClusterView]{}, err
 	}
-	return page(views, limit, cursorOf(order, func(v *query.ClusterView, col string) string {
-		switch col {
-		case "name":
-			return v.Name
-		case "created_at":
-			return itoa(us(v.CreatedAt))
-		}
-		return v.ID
-	})), nil
+	workloads, err := s.countBy(ctx, "workloads", `SELECT cluster_id AS key, count(*) AS n FROM workloads
+		WHERE gone_at = 0 AND cluster_id IN (?) GROUP BY cluster_id`, bun.List(ids))
+	if err != nil {
+		return query.Page[query.ClusterView]{}, err
+	}
+	for i := range p.Items {
+		p.Items[i].Nodes = counts[p.Items[i].ID]
+		p.Items[i].Workloads = workloads[p.Items[i].ID]
+	}
+	return p, nil
 }
 
 // nodeCounts counts the existing nodes matching w (alias n) by effective
@@ -194,18 +190,9 @@ func nodeFrom(f query.Filter, now time.Time) (string, conds) {
 // ListNodes implements ports.QueryStore.
 func (s *Store) ListNodes(ctx context.Context, f query.Filter, limit int, after query.Cursor, now time.Time) (query.Page[query.NodeView], error) {
 	from, w := nodeFrom(f, now)
-	order := sortOf(query.NodeSorts, f.OrderBy)
-	orderSQL := nodeCols.sorted(&w, order, after)
-	var rows []nodeScan
-	q := `SELECT n.*, c.name AS cluster_name` + from + w.sql() + orderSQL + " LIMIT ?"
-	if err := s.db.NewRaw(q, append(w.args, limit+1)...).Scan(ctx, &rows); err != nil {
-		return query.Page[query.NodeView]{}, fmt.Errorf("list nodes: %w", err)
-	}
-	views := make([]query.NodeView, len(rows))
-	var clusters, names []string
-	for i, r := range rows {
-		clusters, names = append(clusters, r.ClusterID), append(names, r.Name)
-		views[i] = query.NodeView{ClusterID: r.ClusterID, ClusterName: r.ClusterName,
+	p, err := listPage(ctx, s, listQuery{what: "nodes", sel: "n.*, c.name AS cluster_name", from: from, where: w, cols: nodeCols,
+		order: sortOf(query.NodeSorts, f.OrderBy)}, after, limit, func(r *nodeScan) query.NodeView {
+		return query.NodeView{ClusterID: r.ClusterID, ClusterName: r.ClusterName,
 			Node: inventory.Node{Name: r.Name, UID: r.UID, KernelVersion: r.KernelVersion, OSImage: r.OSImage, Architecture: r.Architecture,
 				ContainerRuntimeVersion: r.ContainerRuntimeVersion, KubeletVersion: r.KubeletVersion, ProviderID: r.ProviderID,
 				Provider: r.Provider, Labels: parseLabels(r.Labels), SensorDisabled: r.SensorDisabled, Ready: r.Ready, CreatedAt: fromUS(r.CreatedAt)},
@@ -216,18 +203,7 @@ func (s *Store) ListNodes(ctx context.Context, f query.Filter, limit int, after 
 				EventsReceived: uint64(r.EventsReceived), SpooledRecords: uint64(r.SpooledRecords), Restricted: r.Restricted,
 				RestrictionReason: r.RestrictionReason},
 			FirstSeen: fromUS(r.FirstSeen), LastSeen: fromUS(r.LastSeen), GoneAt: fromUS(r.GoneAt), SensorOnly: !r.InInventory}
-	}
-	if len(views) > 0 {
-		pods, err := s.countBy(ctx, "pods per node", `SELECT cluster_id || '/' || node_name AS key, count(*) AS n FROM pods
-			WHERE gone_at = 0 AND cluster_id IN (?) AND node_name IN (?) GROUP BY cluster_id, node_name`, bun.List(clusters), bun.List(names))
-		if err != nil {
-			return query.Page[query.NodeView]{}, err
-		}
-		for i := range views {
-			views[i].Pods = pods[views[i].ClusterID+"/"+views[i].Name]
-		}
-	}
-	return page(views, limit, cursorOf(order, func(v *query.NodeView, col string) string {
+	}, func(v *query.NodeView, col string) string {
 		switch col {
 		case "cluster_name":
 			return v.ClusterName
@@ -237,7 +213,23 @@ func (s *Store) ListNodes(ctx context.Context, f query.Filter, limit int, after 
 			return itoa(us(v.Sensor.LastHeartbeat))
 		}
 		return v.ClusterID
-	})), nil
+	})
+	if err != nil || len(p.Items) == 0 {
+		return p, err
+	}
+	var clusters, names []string
+	for _, v := range p.Items {
+		clusters, names = append(clusters, v.ClusterID), append(names, v.Name)
+	}
+	pods, err := s.countBy(ctx, "pods per node", `SELECT cluster_id || '/' || node_name AS key, count(*) AS n FROM pods
+		WHERE gone_at = 0 AND cluster_id IN (?) AND node_name IN (?) GROUP BY cluster_id, node_name`, bun.List(clusters), bun.List(names))
+	if err != nil {
+		return query.Page[query.NodeView]{}, err
+	}
+	for i := range p.Items {
+		p.Items[i].Pods = pods[p.Items[i].ClusterID+"/"+p.Items[i].Name]
+	}
+	return p, nil
 }
 
 // ---- workloads ----
@@ -279,43 +271,40 @@ func workloadFrom(f query.Filter, now time.Time) (string, conds) {
 // ListWorkloads implements ports.QueryStore.
 func (s *Store) ListWorkloads(ctx context.Context, f query.Filter, limit int, after query.Cursor, now time.Time) (query.Page[query.WorkloadView], error) {
 	from, w := workloadFrom(f, now)
-	order := sortOf(query.WorkloadSorts, f.OrderBy)
-	orderSQL := workloadCols.sorted(&w, order, after)
-	var rows []workloadScan
-	q := `SELECT w.cluster_id, c.name AS cluster_name, w.uid, w.kind, w.api_version, w.namespace, w.name, w.labels, w.desired_replicas,
-		w.created_at, w.first_seen, w.last_seen, w.gone_at` + from + w.sql() + orderSQL + " LIMIT ?"
-	if err := s.db.NewRaw(q, append(w.args, limit+1)...).Scan(ctx, &rows); err != nil {
-		return query.Page[query.WorkloadView]{}, fmt.Errorf("list workloads: %w", err)
+	p, err := listPage(ctx, s, listQuery{what: "workloads", from: from, where: w, cols: workloadCols, order: sortOf(query.WorkloadSorts, f.OrderBy),
+		sel: `w.cluster_id, c.name AS cluster_name, w.uid, w.kind, w.api_version, w.namespace, w.name, w.labels, w.desired_replicas,
+		w.created_at, w.first_seen, w.last_seen, w.gone_at`},
+		after, limit, func(r *workloadScan) query.WorkloadView {
+			return query.WorkloadView{ClusterID: r.ClusterID, ClusterName: r.ClusterName,
+				Workload: inventory.Workload{UID: r.UID, Kind: r.Kind, APIVersion: r.APIVersion, Namespace: r.Namespace, Name: r.Name,
+					Labels: parseLabels(r.Labels), DesiredReplicas: r.DesiredReplicas, CreatedAt: fromUS(r.CreatedAt)},
+				FirstSeen: fromUS(r.FirstSeen), LastSeen: fromUS(r.LastSeen), GoneAt: fromUS(r.GoneAt)}
+		}, func(v *query.WorkloadView, col string) string {
+			switch col {
+			case "namespace":
+				return v.Namespace
+			case "name":
+				return v.Name
+			case "cluster_id":
+				return v.ClusterID
+			case "kind":
+				return v.Kind
+			case "cluster_name":
+				return v.ClusterName
+			case "first_seen":
+				return itoa(us(v.FirstSeen))
+			case "last_seen":
+				return itoa(us(v.LastSeen))
+			}
+			return v.UID
+		})
+	if err != nil {
+		return p, err
 	}
-	views := make([]query.WorkloadView, len(rows))
-	for i, r := range rows {
-		views[i] = query.WorkloadView{ClusterID: r.ClusterID, ClusterName: r.ClusterName,
-			Workload: inventory.Workload{UID: r.UID, Kind: r.Kind, APIVersion: r.APIVersion, Namespace: r.Namespace, Name: r.Name,
-				Labels: parseLabels(r.Labels), DesiredReplicas: r.DesiredReplicas, CreatedAt: fromUS(r.CreatedAt)},
-			FirstSeen: fromUS(r.FirstSeen), LastSeen: fromUS(r.LastSeen), GoneAt: fromUS(r.GoneAt)}
-	}
-	if err := s.workloadAggregates(ctx, views, f.Window, now); err != nil {
+	if err := s.workloadAggregates(ctx, p.Items, f.Window, now); err != nil {
 		return query.Page[query.WorkloadView]{}, err
 	}
-	return page(views, limit, cursorOf(order, func(v *query.WorkloadView, col string) string {
-		switch col {
-		case "namespace":
-			return v.Namespace
-		case "name":
-			return v.Name
-		case "cluster_id":
-			return v.ClusterID
-		case "kind":
-			return v.Kind
-		case "cluster_name":
-			return v.ClusterName
-		case "first_seen":
-			return itoa(us(v.FirstSeen))
-		case "last_seen":
-			return itoa(us(v.LastSeen))
-		}
-		return v.UID
-	})), nil
+	return p, nil
 }
 
 // workloadAggregates fills a page of workloads with what runs them in the
@@ -435,43 +424,36 @@ func containerFrom(f query.Filter, now time.Time) (string, conds) {
 // ListContainers implements ports.QueryStore.
 func (s *Store) ListContainers(ctx context.Context, f query.Filter, limit int, after query.Cursor, now time.Time) (query.Page[query.ContainerView], error) {
 	from, w := containerFrom(f, now)
-	order := sortOf(query.ContainerSorts, f.OrderBy)
-	orderSQL := containerCols.sorted(&w, order, after)
-	var rows []containerScan
-	q := `SELECT k.cluster_id, c.name AS cluster_name, k.pod_uid, k.name, k.container_id, k.namespace, k.pod_name, k.node_name,
+	return listPage(ctx, s, listQuery{what: "containers", from: from, where: w, cols: containerCols, order: sortOf(query.ContainerSorts, f.OrderBy),
+		sel: `k.cluster_id, c.name AS cluster_name, k.pod_uid, k.name, k.container_id, k.namespace, k.pod_name, k.node_name,
 		k.workload_uid, k.workload_kind, k.workload_name, k.kind, k.image, k.image_digest, k.image_id, k.runtime, k.state,
-		k.restart_count, k.started_at, k.first_seen, k.gone_at` + from + w.sql() + orderSQL + " LIMIT ?"
-	if err := s.db.NewRaw(q, append(w.args, limit+1)...).Scan(ctx, &rows); err != nil {
-		return query.Page[query.ContainerView]{}, fmt.Errorf("list containers: %w", err)
-	}
-	views := make([]query.ContainerView, len(rows))
-	for i, r := range rows {
-		views[i] = query.ContainerView{ClusterID: r.ClusterID, ClusterName: r.ClusterName, NodeName: r.NodeName, Namespace: r.Namespace,
-			PodName: r.PodName, PodUID: r.PodUID, Workload: inventory.WorkloadRef{UID: r.WorkloadUID, Kind: r.WorkloadKind, Name: r.WorkloadName},
-			Container: inventory.Container{Name: r.Name, Kind: inventory.ContainerKind(r.Kind), Image: r.Image, ImageDigest: r.ImageDigest,
-				ImageID: r.ImageID, ContainerID: r.ContainerID, Runtime: r.Runtime, State: inventory.ContainerState(r.State),
-				RestartCount: r.RestartCount, StartedAt: fromUS(r.StartedAt)},
-			FirstSeen: fromUS(r.FirstSeen), GoneAt: fromUS(r.GoneAt)}
-	}
-	return page(views, limit, cursorOf(order, func(v *query.ContainerView, col string) string {
-		switch col {
-		case "namespace":
-			return v.Namespace
-		case "pod_name":
-			return v.PodName
-		case "name":
-			return v.Name
-		case "cluster_id":
-			return v.ClusterID
-		case "pod_uid":
-			return v.PodUID
-		case "image":
-			return v.Image
-		case "started_at":
-			return itoa(us(v.StartedAt))
-		}
-		return v.ContainerID
-	})), nil
+		k.restart_count, k.started_at, k.first_seen, k.gone_at`},
+		after, limit, func(r *containerScan) query.ContainerView {
+			return query.ContainerView{ClusterID: r.ClusterID, ClusterName: r.ClusterName, NodeName: r.NodeName, Namespace: r.Namespace,
+				PodName: r.PodName, PodUID: r.PodUID, Workload: inventory.WorkloadRef{UID: r.WorkloadUID, Kind: r.WorkloadKind, Name: r.WorkloadName},
+				Container: inventory.Container{Name: r.Name, Kind: inventory.ContainerKind(r.Kind), Image: r.Image, ImageDigest: r.ImageDigest,
+					ImageID: r.ImageID, ContainerID: r.ContainerID, Runtime: r.Runtime, State: inventory.ContainerState(r.State),
+					RestartCount: r.RestartCount, StartedAt: fromUS(r.StartedAt)},
+				FirstSeen: fromUS(r.FirstSeen), GoneAt: fromUS(r.GoneAt)}
+		}, func(v *query.ContainerView, col string) string {
+			switch col {
+			case "namespace":
+				return v.Namespace
+			case "pod_name":
+				return v.PodName
+			case "name":
+				return v.Name
+			case "cluster_id":
+				return v.ClusterID
+			case "pod_uid":
+				return v.PodUID
+			case "image":
+				return v.Image
+			case "started_at":
+				return itoa(us(v.StartedAt))
+			}
+			return v.ContainerID
+		})
 }
 
 // ---- images ----
@@ -513,31 +495,21 @@ func imageFrom(f query.Filter, now time.Time) (string, conds) {
 	return " FROM images i", w
 }
 
+// imageScan is an image row.
+type imageScan struct {
+	Digest     string `bun:"digest"`
+	Repository string `bun:"repository"`
+	FirstSeen  int64  `bun:"first_seen"`
+	LastSeen   int64  `bun:"last_seen"`
+}
+
 // ListImages implements ports.QueryStore.
 func (s *Store) ListImages(ctx context.Context, f query.Filter, limit int, after query.Cursor, now time.Time) (query.Page[query.ImageView], error) {
 	from, w := imageFrom(f, now)
-	order := sortOf(query.ImageSorts, f.OrderBy)
-	orderSQL := imageCols.sorted(&w, order, after)
-	var rows []struct {
-		Digest     string `bun:"digest"`
-		Repository string `bun:"repository"`
-		FirstSeen  int64  `bun:"first_seen"`
-		LastSeen   int64  `bun:"last_seen"`
-	}
-	q := `SELECT i.digest, i.repository, i.first_seen, i.last_seen` + from + w.sql() + orderSQL + " LIMIT ?"
-	if err := s.db.NewRaw(q, append(w.args, limit+1)...).Scan(ctx, &rows); err != nil {
-		return query.Page[query.ImageView]{}, fmt.Errorf("list images: %w", err)
-	}
-	views := make([]query.ImageView, len(rows))
-	digests := make([]string, len(rows))
-	for i, r := range rows {
-		digests[i] = r.Digest
-		views[i] = query.ImageView{Digest: r.Digest, Repository: r.Repository, FirstSeen: fromUS(r.FirstSeen), LastSeen: fromUS(r.LastSeen)}
-	}
-	if err := s.imageAggregates(ctx, views, digests, f, now); err != nil {
-		return query.Page[query.ImageView]{}, err
-	}
-	return page(views, limit, cursorOf(order, func(v *query.ImageView, col string) string {
+	p, err := listPage(ctx, s, listQuery{what: "images", sel: "i.digest, i.repository, i.first_seen, i.last_seen", from: from, where: w,
+		cols: imageCols, order: sortOf(query.ImageSorts, f.OrderBy)}, after, limit, func(r *imageScan) query.ImageView {
+		return query.ImageView{Digest: r.Digest, Repository: r.Repository, FirstSeen: fromUS(r.FirstSeen), LastSeen: fromUS(r.LastSeen)}
+	}, func(v *query.ImageView, col string) string {
 		switch col {
 		case "repository":
 			return v.Repository
@@ -547,12 +519,26 @@ func (s *Store) ListImages(ctx context.Context, f query.Filter, limit int, after
 			return itoa(us(v.LastSeen))
 		}
 		return v.Digest
-	})), nil
+	})
+	if err != nil {
+		return p, err
+	}
+	if err := s.imageAggregates(ctx, p.Items, f, now); err != nil {
+		return query.Page[query.ImageView]{}, err
+	}
+	return p, nil
 }
 
-func (s *Store) imageAggregates(ctx context.Context, views []query.ImageView, digests []string, f query.Filter, now time.Time) error {
+// imageAggregates fills a page of images with their references and what
+// runs them in the window: containers, workloads, clusters, process and
+// file-load records.
+func (s *Store) imageAggregates(ctx context.Context, views []query.ImageView, f query.Filter, now time.Time) error {
 	if len(views) == 0 {
 		return nil
+	}
+	digests := make([]string, len(views))
+	for i, v := range views {
+		digests[i] = v.Digest
 	}
 	var refs []struct {
 		Digest    string `bun:"digest"`
@@ -592,19 +578,18 @@ func (s *Store) imageAggregates(ctx context.Context, views []query.ImageView, di
 	if err != nil {
 		return err
 	}
+	at := make(map[string]*query.ImageView, len(views))
 	for i := range views {
 		v := &views[i]
-		for _, r := range refs {
-			if r.Digest == v.Digest {
-				v.References = append(v.References, r.Reference)
-			}
-		}
-		for _, c := range cs {
-			if c.Digest == v.Digest {
-				v.Containers, v.RunningContainers, v.Workloads, v.Clusters = c.N, c.Running, c.Workloads, c.Clusters
-			}
-		}
+		at[v.Digest] = v
 		v.Processes, v.LoadedFiles = procs[v.Digest], files[v.Digest]
+	}
+	for _, r := range refs {
+		at[r.Digest].References = append(at[r.Digest].References, r.Reference)
+	}
+	for _, c := range cs {
+		v := at[c.Digest]
+		v.Containers, v.RunningContainers, v.Workloads, v.Clusters = c.N, c.Running, c.Workloads, c.Clusters
 	}
 	return nil
 }
@@ -718,26 +703,18 @@ func processFrom(f query.ProcessFilter, now time.Time) (string, conds) {
 // ListProcesses implements ports.QueryStore.
 func (s *Store) ListProcesses(ctx context.Context, f query.ProcessFilter, limit int, after query.Cursor, now time.Time) (query.Page[query.ProcessView], error) {
 	from, w := processFrom(f, now)
-	order := sortOf(query.ProcessSorts, f.OrderBy)
-	orderSQL := processSortCols.sorted(&w, order, after)
-	var rows []processScan
-	q := `SELECT p.*, c.name AS cluster_name` + attributionCols + from + w.sql() + orderSQL + " LIMIT ?"
-	if err := s.db.NewRaw(q, append(w.args, limit+1)...).Scan(ctx, &rows); err != nil {
-		return query.Page[query.ProcessView]{}, fmt.Errorf("list processes: %w", err)
-	}
-	views := make([]query.ProcessView, len(rows))
-	for i, r := range rows {
-		views[i] = query.ProcessView{ID: r.ID, ClusterID: r.ClusterID, ClusterName: r.ClusterName, NodeName: r.NodeName,
+	return listPage(ctx, s, listQuery{what: "processes", sel: "p.*, c.name AS cluster_name" + attributionCols, from: from, where: w,
+		cols: processSortCols, order: sortOf(query.ProcessSorts, f.OrderBy)}, after, limit, func(r *processScan) query.ProcessView {
+		return query.ProcessView{ID: r.ID, ClusterID: r.ClusterID, ClusterName: r.ClusterName, NodeName: r.NodeName,
 			Process: runtime.Process{Container: runtime.ContainerRef{ContainerID: r.ContainerID, PodUID: r.PodUID, Runtime: runtime.Runtime(r.Runtime), CgroupPath: r.CgroupPath},
 				ExecutablePath: r.ExecutablePath, SHA256: r.SHA256, Argv: parseStrings(r.Argv), ArgvTruncated: r.ArgvTruncated,
 				UID: uint32(r.UID), PID: uint32(r.PID), ParentPID: uint32(r.ParentPID), ParentExecutablePath: r.ParentExecutablePath,
 				Comm: r.Comm, FirstSeen: fromUS(r.FirstSeen), LastSeen: fromUS(r.LastSeen), Count: uint64(r.Count), Drift: r.Drift,
 				PackagePURLs: parseStrings(r.PackagePURLs), UnresolvedReason: r.UnresolvedReason},
 			Attribution: r.attributionScan.view()}
-	}
-	return page(views, limit, cursorOf(order, func(v *query.ProcessView, col string) string {
+	}, func(v *query.ProcessView, col string) string {
 		return runtimeValue(v.ID, v.ExecutablePath, v.FirstSeen, v.LastSeen, v.Count, col)
-	})), nil
+	})
 }
 
 type fileScan struct {
@@ -781,25 +758,17 @@ func fileFrom(f query.FileFilter, now time.Time) (string, conds) {
 // ListFiles implements ports.QueryStore.
 func (s *Store) ListFiles(ctx context.Context, f query.FileFilter, limit int, after query.Cursor, now time.Time) (query.Page[query.FileView], error) {
 	from, w := fileFrom(f, now)
-	order := sortOf(query.FileSorts, f.OrderBy)
-	orderSQL := fileSortCols.sorted(&w, order, after)
-	var rows []fileScan
-	q := `SELECT p.*, c.name AS cluster_name` + attributionCols + from + w.sql() + orderSQL + " LIMIT ?"
-	if err := s.db.NewRaw(q, append(w.args, limit+1)...).Scan(ctx, &rows); err != nil {
-		return query.Page[query.FileView]{}, fmt.Errorf("list loaded files: %w", err)
-	}
-	views := make([]query.FileView, len(rows))
-	for i, r := range rows {
-		views[i] = query.FileView{ID: r.ID, ClusterID: r.ClusterID, ClusterName: r.ClusterName, NodeName: r.NodeName,
+	return listPage(ctx, s, listQuery{what: "loaded files", sel: "p.*, c.name AS cluster_name" + attributionCols, from: from, where: w,
+		cols: fileSortCols, order: sortOf(query.FileSorts, f.OrderBy)}, after, limit, func(r *fileScan) query.FileView {
+		return query.FileView{ID: r.ID, ClusterID: r.ClusterID, ClusterName: r.ClusterName, NodeName: r.NodeName,
 			FileLoad: runtime.FileLoad{Container: runtime.ContainerRef{ContainerID: r.ContainerID, PodUID: r.PodUID, Runtime: runtime.Runtime(r.Runtime), CgroupPath: r.CgroupPath},
 				Path: r.Path, SHA256: r.SHA256, Kind: runtime.FileKind(r.Kind), PackagePURLs: parseStrings(r.PackagePURLs),
 				LoadedByPath: r.LoadedByPath, FirstSeen: fromUS(r.FirstSeen), LastSeen: fromUS(r.LastSeen), Count: uint64(r.Count),
 				Drift: r.Drift, UnresolvedReason: r.UnresolvedReason},
 			Attribution: r.attributionScan.view()}
-	}
-	return page(views, limit, cursorOf(order, func(v *query.FileView, col string) string {
+	}, func(v *query.FileView, col string) string {
 		return runtimeValue(v.ID, v.Path, v.FirstSeen, v.LastSeen, v.Count, col)
-	})), nil
+	})
 }
 
 // ---- overview ----

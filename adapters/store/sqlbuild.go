@@ -131,6 +131,35 @@ func page[T any](rows []T, limit int, cursor func(*T) query.Cursor) query.Page[T
 	return query.Page[T]{Items: rows, Next: cursor(&rows[limit-1])}
 }
 
+// listQuery is one page's query of a list: its SELECT list, FROM with
+// joins and conditions, and the order with the columns it sorts by.
+type listQuery struct {
+	what  string // named in errors: "list <what>"
+	sel   string
+	from  string
+	where conds
+	cols  columns
+	order query.Order
+}
+
+// listPage runs a list query for the page after a cursor: the order's
+// keyset condition and ORDER BY, and one row past the limit, so the page
+// knows whether more follow. view makes a row a view; value names a view's
+// value of a sort column, for the next page's cursor.
+func listPage[R, V any](ctx context.Context, s *Store, q listQuery, after query.Cursor, limit int, view func(*R) V, value func(*V, string) string) (query.Page[V], error) {
+	w := q.where
+	orderSQL := q.cols.sorted(&w, q.order, after)
+	var rows []R
+	if err := s.db.NewRaw("SELECT "+q.sel+q.from+w.sql()+orderSQL+" LIMIT ?", append(w.args, limit+1)...).Scan(ctx, &rows); err != nil {
+		return query.Page[V]{}, fmt.Errorf("list %s: %w", q.what, err)
+	}
+	views := make([]V, len(rows))
+	for i := range rows {
+		views[i] = view(&rows[i])
+	}
+	return page(views, limit, cursorOf(q.order, value)), nil
+}
+
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
 
 // columns maps the column names of a list's orders to SQL expressions.
