@@ -116,41 +116,25 @@ func (s *Store) nodeCounts(ctx context.Context, w conds, now time.Time) (map[str
 // ---- nodes ----
 
 type nodeScan struct {
-	ClusterID               string `bun:"cluster_id"`
-	ClusterName             string `bun:"cluster_name"`
-	Name                    string `bun:"name"`
-	UID                     string `bun:"uid"`
-	KernelVersion           string `bun:"kernel_version"`
-	OSImage                 string `bun:"os_image"`
-	Architecture            string `bun:"architecture"`
-	ContainerRuntimeVersion string `bun:"container_runtime_version"`
-	KubeletVersion          string `bun:"kubelet_version"`
-	ProviderID              string `bun:"provider_id"`
-	Provider                string `bun:"provider"`
-	Labels                  string `bun:"labels"`
-	SensorDisabled          bool   `bun:"sensor_disabled"`
-	Ready                   bool   `bun:"ready"`
-	CreatedAt               int64  `bun:"created_at"`
-	InInventory             bool   `bun:"in_inventory"`
-	FirstSeen               int64  `bun:"first_seen"`
-	LastSeen                int64  `bun:"last_seen"`
-	GoneAt                  int64  `bun:"gone_at"`
-	SensorStatus            string `bun:"sensor_status"`
-	SensorMode              string `bun:"sensor_mode"`
-	SensorHookMode          string `bun:"sensor_hook_mode"`
-	SensorVersion           string `bun:"sensor_version"`
-	SensorMessage           string `bun:"sensor_message"`
-	SensorHeartbeatAt       int64  `bun:"sensor_heartbeat_at"`
-	DropsRingBuffer         int64  `bun:"drops_ring_buffer"`
-	DropsSpoolFull          int64  `bun:"drops_spool_full"`
-	DropsDecodeErrors       int64  `bun:"drops_decode_errors"`
-	DropsDedupOverflow      int64  `bun:"drops_dedup_overflow"`
-	DropsFilteredInKernel   int64  `bun:"drops_filtered_in_kernel"`
-	DropsRejected           int64  `bun:"drops_rejected"`
-	EventsReceived          int64  `bun:"events_received"`
-	SpooledRecords          int64  `bun:"spooled_records"`
-	Restricted              bool   `bun:"restricted"`
-	RestrictionReason       string `bun:"restriction_reason"`
+	nodeRow
+	ClusterName string `bun:"cluster_name"`
+	// The columns the sensor owns.
+	SensorStatus          string `bun:"sensor_status"`
+	SensorMode            string `bun:"sensor_mode"`
+	SensorHookMode        string `bun:"sensor_hook_mode"`
+	SensorVersion         string `bun:"sensor_version"`
+	SensorMessage         string `bun:"sensor_message"`
+	SensorHeartbeatAt     int64  `bun:"sensor_heartbeat_at"`
+	DropsRingBuffer       int64  `bun:"drops_ring_buffer"`
+	DropsSpoolFull        int64  `bun:"drops_spool_full"`
+	DropsDecodeErrors     int64  `bun:"drops_decode_errors"`
+	DropsDedupOverflow    int64  `bun:"drops_dedup_overflow"`
+	DropsFilteredInKernel int64  `bun:"drops_filtered_in_kernel"`
+	DropsRejected         int64  `bun:"drops_rejected"`
+	EventsReceived        int64  `bun:"events_received"`
+	SpooledRecords        int64  `bun:"spooled_records"`
+	Restricted            bool   `bun:"restricted"`
+	RestrictionReason     string `bun:"restriction_reason"`
 }
 
 var nodeCols = columns{"cluster_name": "c.name", "name": "n.name", "cluster_id": "n.cluster_id", "last_heartbeat": "n.sensor_heartbeat_at"}
