@@ -55,6 +55,15 @@ func ValidateDigest(d string) error {
 	return nil
 }
 
+// ValidateSHA256 checks a file's sha256 as hex. Empty is allowed (not
+// hashed, or no filter).
+func ValidateSHA256(sha string) error {
+	if sha != "" && !IsHex64(sha) {
+		return domain.Invalidf("sha256 %q is not 64 lowercase hex characters", domain.Clip(sha))
+	}
+	return nil
+}
+
 // IsHex64 says whether s is 64 lowercase hex characters (a sha256 or a
 // container id of the runtimes Runwatch knows).
 func IsHex64(s string) bool {

@@ -151,8 +151,8 @@ func checkRecord(c ContainerRef, path, sha string, purls []string, l Limits) err
 	if !utf8.ValidString(path) {
 		return domain.Invalidf("path %q is not UTF-8 (a sensor escapes such bytes)", domain.Clip(path))
 	}
-	if sha != "" && !inventory.IsHex64(sha) {
-		return domain.Invalidf("sha256 %q is not 64 lowercase hex characters", domain.Clip(sha))
+	if err := inventory.ValidateSHA256(sha); err != nil {
+		return err
 	}
 	if len(c.PodUID) > 64 || len(c.CgroupPath) > l.MaxPathLen {
 		return domain.Invalidf("pod uid or cgroup path too long")

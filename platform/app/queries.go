@@ -32,7 +32,7 @@ func fingerprint(list string, f query.Filter, extra ...string) string {
 }
 
 // list runs one paged list query: validate, decode, fetch, encode.
-func list[T any](ctx context.Context, q *Queries, name string, f query.Filter, extra []string, sorts query.Sorts, p ports.PageRequest,
+func list[T any](name string, f query.Filter, extra []string, sorts query.Sorts, p ports.PageRequest,
 	fetch func(limit int, after query.Cursor) (query.Page[T], error)) (ports.ListResult[T], error) {
 	if err := f.Validate(); err != nil {
 		return ports.ListResult[T]{}, err
@@ -73,7 +73,7 @@ func (q *Queries) Overview(ctx context.Context, f query.Filter) (query.Overview,
 // ListClusters implements ports.Inventory.
 func (q *Queries) ListClusters(ctx context.Context, f query.Filter, p ports.PageRequest) (ports.ListResult[query.ClusterView], error) {
 	now := q.clock.Now()
-	return list(ctx, q, "clusters", f, nil, query.ClusterSorts, p, func(limit int, after query.Cursor) (query.Page[query.ClusterView], error) {
+	return list("clusters", f, nil, query.ClusterSorts, p, func(limit int, after query.Cursor) (query.Page[query.ClusterView], error) {
 		return q.store.ListClusters(ctx, f, limit, after, now)
 	})
 }
@@ -81,7 +81,7 @@ func (q *Queries) ListClusters(ctx context.Context, f query.Filter, p ports.Page
 // ListNodes implements ports.Inventory.
 func (q *Queries) ListNodes(ctx context.Context, f query.Filter, p ports.PageRequest) (ports.ListResult[query.NodeView], error) {
 	now := q.clock.Now()
-	return list(ctx, q, "nodes", f, nil, query.NodeSorts, p, func(limit int, after query.Cursor) (query.Page[query.NodeView], error) {
+	return list("nodes", f, nil, query.NodeSorts, p, func(limit int, after query.Cursor) (query.Page[query.NodeView], error) {
 		return q.store.ListNodes(ctx, f, limit, after, now)
 	})
 }
@@ -89,7 +89,7 @@ func (q *Queries) ListNodes(ctx context.Context, f query.Filter, p ports.PageReq
 // ListWorkloads implements ports.Inventory.
 func (q *Queries) ListWorkloads(ctx context.Context, f query.Filter, p ports.PageRequest) (ports.ListResult[query.WorkloadView], error) {
 	now := q.clock.Now()
-	return list(ctx, q, "workloads", f, nil, query.WorkloadSorts, p, func(limit int, after query.Cursor) (query.Page[query.WorkloadView], error) {
+	return list("workloads", f, nil, query.WorkloadSorts, p, func(limit int, after query.Cursor) (query.Page[query.WorkloadView], error) {
 		return q.store.ListWorkloads(ctx, f, limit, after, now)
 	})
 }
@@ -97,7 +97,7 @@ func (q *Queries) ListWorkloads(ctx context.Context, f query.Filter, p ports.Pag
 // ListContainers implements ports.Inventory.
 func (q *Queries) ListContainers(ctx context.Context, f query.Filter, p ports.PageRequest) (ports.ListResult[query.ContainerView], error) {
 	now := q.clock.Now()
-	return list(ctx, q, "containers", f, nil, query.ContainerSorts, p, func(limit int, after query.Cursor) (query.Page[query.ContainerView], error) {
+	return list("containers", f, nil, query.ContainerSorts, p, func(limit int, after query.Cursor) (query.Page[query.ContainerView], error) {
 		return q.store.ListContainers(ctx, f, limit, after, now)
 	})
 }
@@ -105,18 +105,18 @@ func (q *Queries) ListContainers(ctx context.Context, f query.Filter, p ports.Pa
 // ListImages implements ports.Inventory.
 func (q *Queries) ListImages(ctx context.Context, f query.Filter, p ports.PageRequest) (ports.ListResult[query.ImageView], error) {
 	now := q.clock.Now()
-	return list(ctx, q, "images", f, nil, query.ImageSorts, p, func(limit int, after query.Cursor) (query.Page[query.ImageView], error) {
+	return list("images", f, nil, query.ImageSorts, p, func(limit int, after query.Cursor) (query.Page[query.ImageView], error) {
 		return q.store.ListImages(ctx, f, limit, after, now)
 	})
 }
 
 // ListProcesses implements ports.Inventory.
 func (q *Queries) ListProcesses(ctx context.Context, f query.ProcessFilter, p ports.PageRequest) (ports.ListResult[query.ProcessView], error) {
-	if f.SHA256 != "" && !inventory.IsHex64(f.SHA256) {
-		return ports.ListResult[query.ProcessView]{}, domain.Invalidf("sha256 %q is not 64 lowercase hex characters", domain.Clip(f.SHA256))
+	if err := inventory.ValidateSHA256(f.SHA256); err != nil {
+		return ports.ListResult[query.ProcessView]{}, err
 	}
 	now := q.clock.Now()
-	return list(ctx, q, "processes", f.Filter, []string{f.SHA256, strconv.FormatBool(f.DriftOnly)}, query.ProcessSorts, p,
+	return list("processes", f.Filter, []string{f.SHA256, strconv.FormatBool(f.DriftOnly)}, query.ProcessSorts, p,
 		func(limit int, after query.Cursor) (query.Page[query.ProcessView], error) {
 			return q.store.ListProcesses(ctx, f, limit, after, now)
 		})
@@ -124,14 +124,14 @@ func (q *Queries) ListProcesses(ctx context.Context, f query.ProcessFilter, p po
 
 // ListFiles implements ports.Inventory.
 func (q *Queries) ListFiles(ctx context.Context, f query.FileFilter, p ports.PageRequest) (ports.ListResult[query.FileView], error) {
-	if f.SHA256 != "" && !inventory.IsHex64(f.SHA256) {
-		return ports.ListResult[query.FileView]{}, domain.Invalidf("sha256 %q is not 64 lowercase hex characters", domain.Clip(f.SHA256))
+	if err := inventory.ValidateSHA256(f.SHA256); err != nil {
+		return ports.ListResult[query.FileView]{}, err
 	}
 	if len(f.PURLPrefix) > 512 {
 		return ports.ListResult[query.FileView]{}, domain.Invalidf("package URL filter is %d bytes, at most 512", len(f.PURLPrefix))
 	}
 	now := q.clock.Now()
-	return list(ctx, q, "files", f.Filter, []string{f.SHA256, string(f.Kind), f.PURLPrefix}, query.FileSorts, p,
+	return list("files", f.Filter, []string{f.SHA256, string(f.Kind), f.PURLPrefix}, query.FileSorts, p,
 		func(limit int, after query.Cursor) (query.Page[query.FileView], error) {
 			return q.store.ListFiles(ctx, f, limit, after, now)
 		})
