@@ -20,21 +20,7 @@ type Apk struct {
 
 // PURL is pkg:apk/<distro>/<name>@<version>?arch=&distro=&upstream=.
 func (a Apk) PURL(os OSRelease) vuln.PURL {
-	ns := os.ID
-	if ns == "" {
-		ns = "alpine"
-	}
-	q := map[string]string{}
-	if a.Architecture != "" {
-		q["arch"] = a.Architecture
-	}
-	if v := os.Distro(); v != "" {
-		q["distro"] = v
-	}
-	if a.Origin != "" && a.Origin != a.Name {
-		q["upstream"] = a.Origin
-	}
-	return vuln.PURL{Type: "apk", Namespace: ns, Name: a.Name, Version: a.Version, Qualifiers: q}
+	return os.packagePURL("apk", "alpine", a.Name, a.Version, a.Architecture, a.Origin)
 }
 
 // ParseApkInstalled reads an apk installed database: stanzas of "X:value"

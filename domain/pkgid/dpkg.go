@@ -19,21 +19,7 @@ type Deb struct {
 
 // PURL is pkg:deb/<distro>/<name>@<version>?arch=&distro=&upstream=.
 func (d Deb) PURL(os OSRelease) vuln.PURL {
-	ns := os.ID
-	if ns == "" {
-		ns = "debian"
-	}
-	q := map[string]string{}
-	if d.Architecture != "" {
-		q["arch"] = d.Architecture
-	}
-	if v := os.Distro(); v != "" {
-		q["distro"] = v
-	}
-	if d.Source != "" && d.Source != d.Name {
-		q["upstream"] = d.Source
-	}
-	return vuln.PURL{Type: "deb", Namespace: ns, Name: d.Name, Version: d.Version, Qualifiers: q}
+	return os.packagePURL("deb", "debian", d.Name, d.Version, d.Architecture, d.Source)
 }
 
 // ParseDpkgStatus reads a dpkg status file (or one file of status.d) and

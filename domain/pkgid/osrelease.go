@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"io"
 	"strings"
+
+	"github.com/runwatch/runwatch/domain/vuln"
 )
 
 // OSRelease is what package URLs need from /etc/os-release.
@@ -19,6 +21,27 @@ func (o OSRelease) Distro() string {
 		return ""
 	}
 	return o.ID + "-" + o.VersionID
+}
+
+// packagePURL is the purl of a distribution package of this OS: its
+// namespace the OS id (def when unknown), with the arch, distro and
+// upstream (source package, when it differs from the name) qualifiers.
+func (o OSRelease) packagePURL(typ, def, name, version, arch, upstream string) vuln.PURL {
+	ns := o.ID
+	if ns == "" {
+		ns = def
+	}
+	q := map[string]string{}
+	if arch != "" {
+		q["arch"] = arch
+	}
+	if v := o.Distro(); v != "" {
+		q["distro"] = v
+	}
+	if upstream != "" && upstream != name {
+		q["upstream"] = upstream
+	}
+	return vuln.PURL{Type: typ, Namespace: ns, Name: name, Version: version, Qualifiers: q}
 }
 
 // ParseOSRelease reads an os-release file; unknown lines are ignored.
