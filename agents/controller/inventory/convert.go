@@ -19,17 +19,13 @@ import (
 	"github.com/runwatch/runwatch/agents/controller/image"
 	"github.com/runwatch/runwatch/agents/controller/owner"
 	"github.com/runwatch/runwatch/agents/controller/provider"
+	"github.com/runwatch/runwatch/agents/sensor/nodelabel"
 )
 
-// SensorLabel is the node label that turns the sensor off on a node: a node
-// labelled runwatch.io/sensor=disabled is reported with sensor_disabled, and
-// the sensor DaemonSet's node affinity keeps its pod off that node.
-const (
-	SensorLabel         = "runwatch.io/sensor"
-	SensorLabelDisabled = "disabled"
-)
-
-// Node converts a node.
+// Node converts a node. A node is reported with sensor_disabled by the
+// sensor's own rule (nodelabel.Disabled), the rule by which the sensor stands
+// down and the DaemonSet's node affinity keeps its pod off the node: the
+// platform must not show a node as disabled while a sensor runs on it.
 func Node(n *corev1.Node) *runwatchv1.NodeInfo {
 	info := n.Status.NodeInfo
 	ready := false
@@ -49,7 +45,7 @@ func Node(n *corev1.Node) *runwatchv1.NodeInfo {
 		ProviderId:              n.Spec.ProviderID,
 		Provider:                provider.FromProviderID(n.Spec.ProviderID),
 		Labels:                  copyLabels(n.Labels),
-		SensorDisabled:          strings.EqualFold(n.Labels[SensorLabel], SensorLabelDisabled),
+		SensorDisabled:          nodelabel.Disabled(n.Labels),
 		Ready:                   ready,
 		CreatedAt:               timestamp(n.CreationTimestamp),
 	}
