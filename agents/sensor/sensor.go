@@ -36,6 +36,7 @@ import (
 	"github.com/runwatch/runwatch/agents/sensor/packages"
 	"github.com/runwatch/runwatch/agents/sensor/proctable"
 	"github.com/runwatch/runwatch/agents/transport"
+	"github.com/runwatch/runwatch/domain/pkgid"
 	runwatchv1 "github.com/runwatch/runwatch/proto/gen/runwatch/v1"
 )
 
@@ -607,22 +608,13 @@ func joinReasons(rs ...string) string {
 	return strings.Join(out, "; ")
 }
 
-// isArchive mirrors the kernel filter's suffixes.
-func isArchive(p string) bool {
-	switch path.Ext(p) {
-	case ".jar", ".war", ".ear":
-		return true
-	}
-	return false
-}
-
 func (s *Sensor) handleFile(e *kernel.FileLoad) {
 	var kind runwatchv1.FileKind
 	var pkind packages.FileKind
 	switch {
 	case e.Op == kernel.OpMmapExec:
 		kind, pkind = runwatchv1.FileKind_FILE_KIND_SHARED_LIBRARY, packages.KindSharedLibrary
-	case e.Op == kernel.OpOpen && isArchive(e.Path):
+	case e.Op == kernel.OpOpen && pkgid.IsArchive(e.Path): // the kernel filter's suffixes
 		kind, pkind = runwatchv1.FileKind_FILE_KIND_JAR, packages.KindJar
 	case e.Op == kernel.OpScript:
 		kind, pkind = runwatchv1.FileKind_FILE_KIND_SCRIPT, packages.KindOther
