@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/runwatch/runwatch/domain"
 )
 
 // IDKind says what the digest in an image id is.
@@ -58,21 +60,21 @@ func ParseID(s string) (ID, error) {
 	rest := s
 	if scheme, after, ok := strings.Cut(s, "://"); ok {
 		if !validScheme(scheme) {
-			return ID{}, fmt.Errorf("image id %q: invalid scheme %q", truncate(s), truncate(scheme))
+			return ID{}, fmt.Errorf("image id %q: invalid scheme %q", domain.Clip(s), domain.Clip(scheme))
 		}
 		id.Scheme, rest = scheme, after
 	}
 	if !strings.Contains(rest, "@") {
 		d, err := ParseDigest(rest)
 		if err != nil {
-			return ID{}, fmt.Errorf("image id %q: neither repo@digest nor a bare digest: %w", truncate(s), err)
+			return ID{}, fmt.Errorf("image id %q: neither repo@digest nor a bare digest: %w", domain.Clip(s), err)
 		}
 		id.Kind, id.Digest = LocalID, d
 		return id, nil
 	}
 	ref, err := ParseReference(rest)
 	if err != nil {
-		return ID{}, fmt.Errorf("image id %q: %w", truncate(s), err)
+		return ID{}, fmt.Errorf("image id %q: %w", domain.Clip(s), err)
 	}
 	id.Kind, id.Repository, id.Digest = RepoDigest, ref.Repository(), ref.Digest
 	return id, nil

@@ -20,6 +20,8 @@ import (
 	"github.com/runwatch/runwatch/agents/controller/owner"
 	"github.com/runwatch/runwatch/agents/controller/provider"
 	"github.com/runwatch/runwatch/agents/sensor/nodelabel"
+	"github.com/runwatch/runwatch/domain"
+	rules "github.com/runwatch/runwatch/domain/inventory"
 )
 
 // Node converts a node. A node is reported with sensor_disabled by the
@@ -211,46 +213,32 @@ func container(kind runwatchv1.ContainerKind, name, specImage string, st *corev1
 	return c, warnings
 }
 
-// maxContainerIDLength bounds what is accepted as a container id; runtimes
-// use 64 hex characters.
-const maxContainerIDLength = 128
-
 // ParseContainerID splits a status containerID, "<runtime>://<id>", e.g.
-// "containerd://4f1c…". The id must be what runtimes use (letters, digits,
-// "-", "_", ".") so that it can be joined with what the sensor reads from
+// "containerd://4f1c…". The id must pass the platform's own rule
+// (domain/inventory.ValidateContainerID: letters, digits, "-", "_", ".",
+// at most 128 characters), so the controller never sends an id the
+// platform refuses, and it can be joined with what the sensor reads from
 // cgroup paths.
 func ParseContainerID(s string) (runtime, id string, err error) {
 	runtime, id, ok := strings.Cut(s, "://")
 	if !ok {
-		return "", "", fmt.Errorf("container id %q: no <runtime>:// prefix", clip(s))
+		return "", "", fmt.Errorf("container id %q: no <runtime>:// prefix", domain.Clip(s))
 	}
 	if runtime == "" || len(runtime) > 32 {
-		return "", "", fmt.Errorf("container id %q: invalid runtime", clip(s))
+		return "", "", fmt.Errorf("container id %q: invalid runtime", domain.Clip(s))
 	}
 	for i := 0; i < len(runtime); i++ {
 		if c := runtime[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
-			return "", "", fmt.Errorf("container id %q: invalid runtime %q", clip(s), clip(runtime))
+			return "", "", fmt.Errorf("container id %q: invalid runtime %q", domain.Clip(s), domain.Clip(runtime))
 		}
 	}
 	if id == "" {
-		return "", "", fmt.Errorf("container id %q: empty id", clip(s))
+		return "", "", fmt.Errorf("container id %q: empty id", domain.Clip(s))
 	}
-	if len(id) > maxContainerIDLength {
-		return "", "", fmt.Errorf("container id %q: id longer than %d characters", clip(s), maxContainerIDLength)
-	}
-	for i := 0; i < len(id); i++ {
-		if c := id[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return "", "", fmt.Errorf("container id %q: invalid character %q", clip(s), c)
-		}
+	if err := rules.ValidateContainerID(id); err != nil {
+		return "", "", fmt.Errorf("status containerID %q: %w", domain.Clip(s), err)
 	}
 	return runtime, id, nil
-}
-
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
-	}
-	return s
 }
 
 func replicasOr1(r *int32) int32 {

@@ -226,6 +226,10 @@ func TestParseContainerID(t *testing.T) {
 	}
 }
 
+// maxContainerIDLength is the platform's bound on a container id
+// (domain/inventory.ValidateContainerID).
+const maxContainerIDLength = 128
+
 func FuzzParseContainerID(f *testing.F) {
 	for _, s := range []string{"containerd://" + cid, "docker://x", "", "://", "a://b://c"} {
 		f.Add(s)
