@@ -103,6 +103,9 @@ type Running struct {
 	// Note says why Digest is empty, or where it came from when that is
 	// not the image id; empty when the image id gave it.
 	Note string
+	// Err is why the image id could not be parsed; nil when it parsed or
+	// was not reported yet.
+	Err error
 }
 
 // ResolveRunning decides the registry digest a container runs. The image id
@@ -111,19 +114,19 @@ type Running struct {
 // pulled exactly that digest); otherwise the digest stays unknown rather than
 // naming the config digest as if a registry served it.
 func ResolveRunning(specImage, imageID string) Running {
-	spec, specErr := ParseReference(specImage)
 	id, err := ParseID(imageID)
 	switch {
 	case errors.Is(err, ErrEmptyID):
 		return Running{Note: "the runtime has not reported an image id yet"}
 	case err != nil:
-		return Running{Note: err.Error()}
+		return Running{Note: err.Error(), Err: err}
 	case id.Kind == RepoDigest:
 		return Running{Digest: id.Digest, Repository: id.Repository}
-	case specErr == nil && spec.Digest != "":
+	}
+	// A local id: only a spec pinned by digest names the registry digest.
+	if spec, err := ParseReference(specImage); err == nil && spec.Digest != "" {
 		return Running{Digest: spec.Digest, Repository: spec.Repository(),
 			Note: "digest from the pinned spec reference; the runtime reported only its local image id"}
-	default:
-		return Running{Note: "the runtime reported only its local image id " + string(id.Digest) + ", not a registry digest"}
 	}
+	return Running{Note: "the runtime reported only its local image id " + string(id.Digest) + ", not a registry digest"}
 }

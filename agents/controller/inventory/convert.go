@@ -186,10 +186,8 @@ func container(kind runwatchv1.ContainerKind, name, specImage string, st *corev1
 	c.ImageId = st.ImageID
 	running := image.ResolveRunning(specImage, st.ImageID)
 	c.ImageDigest = string(running.Digest)
-	if st.ImageID != "" && running.Digest == "" {
-		if _, err := image.ParseID(st.ImageID); err != nil {
-			warnings = append(warnings, Warning{Container: name, Message: err.Error()})
-		}
+	if running.Err != nil {
+		warnings = append(warnings, Warning{Container: name, Message: running.Err.Error()})
 	}
 	if st.ContainerID != "" {
 		runtime, id, err := ParseContainerID(st.ContainerID)
