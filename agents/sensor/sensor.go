@@ -173,7 +173,6 @@ type counters struct {
 	unresolvedHashes atomic.Uint64
 	recordsOut       atomic.Uint64
 	dedupKeys        atomic.Int64
-	procs            atomic.Int64
 }
 
 // New makes a sensor; Run starts it.
@@ -241,7 +240,7 @@ func (s *Sensor) Status() Status {
 		UnresolvedHashes: s.c.unresolvedHashes.Load(),
 		RecordsOut:       s.c.recordsOut.Load(),
 		DedupKeys:        s.c.dedupKeys.Load(),
-		Processes:        s.c.procs.Load(),
+		Processes:        int64(s.procs.Len()), // the table is safe for concurrent use
 		HashCacheHits:    hits,
 		HashCacheMisses:  misses,
 	}
@@ -376,7 +375,6 @@ func (s *Sensor) bootstrap() {
 		s.procs.Exec(proctable.Process{PID: uint32(pid), Exe: proctable.ExeOf(s.cfg.ProcRoot, uint32(pid)), Container: containerKey(ref)})
 		n++
 	}
-	s.c.procs.Store(int64(s.procs.Len()))
 	s.logger.Debug("process table bootstrapped from /proc", "processes", n)
 }
 
@@ -535,7 +533,6 @@ func (s *Sensor) handle(ev kernel.Event) {
 		s.c.fileLoads.Add(1)
 		s.handleFile(e)
 	}
-	s.c.procs.Store(int64(s.procs.Len()))
 }
 
 func drift(ref cgroup.Ref, ff kernel.FileFlags) bool {
