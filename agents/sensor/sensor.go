@@ -553,16 +553,7 @@ func (s *Sensor) handleExec(e *kernel.Exec) {
 	k := dedup.Key{Kind: keyExec, Container: key, Path: e.Path, SHA256: sha}
 	at := s.wallTime(e.BootNS)
 	ok := s.execs.Observe(k, at, func() *runwatchv1.ProcessExecution {
-		if roots == nil {
-			roots = s.roots(e.TGID, key, idsOf(&e.Header))
-		}
-		purls, preason := s.ident.Identify(roots, e.Path, sha, packages.KindExecutable, func() (*os.File, string) {
-			return content.Open(roots, e.Path, id)
-		})
-		parentExe := parent.Exe
-		if parentExe == "" {
-			parentExe = proctable.ExeOf(s.cfg.ProcRoot, e.PPID)
-		}
+		purls, preason := s.packagesOf(&e.Header, key, roots, e.Path, sha, packages.KindExecutable, id)
 		argv := make([]string, len(e.Argv))
 		for i, a := range e.Argv {
 			argv[i] = utf8(a)
@@ -576,7 +567,7 @@ func (s *Sensor) handleExec(e *kernel.Exec) {
 			Uid:                  e.UID,
 			Pid:                  e.TGID,
 			ParentPid:            e.PPID,
-			ParentExecutablePath: utf8(parentExe),
+			ParentExecutablePath: utf8(s.exe(parent, e.PPID)),
 			Comm:                 e.Comm,
 			Drift:                drift(ref, e.FileFlags),
 			PackagePurls:         purls,
@@ -584,8 +575,33 @@ func (s *Sensor) handleExec(e *kernel.Exec) {
 		}
 	})
 	if !ok {
-		s.c.dedupOverflow.Store(s.execs.Overflow() + s.files.Overflow())
+		s.countOverflow()
 	}
+}
+
+// packagesOf names the packages of a file seen for the first time in its
+// container. roots are those its hash was read through, nil when the hash
+// came from the cache.
+func (s *Sensor) packagesOf(h *kernel.Header, key string, roots []string, p, sha string, kind packages.FileKind, id content.Identity) (purls []string, reason string) {
+	if roots == nil {
+		roots = s.roots(h.TGID, key, idsOf(h))
+	}
+	return s.ident.Identify(roots, p, sha, kind, func() (*os.File, string) {
+		return content.Open(roots, p, id)
+	})
+}
+
+// exe is the executable of pid: as the process table holds it, or, for a
+// process that started before the sensor, as /proc shows it.
+func (s *Sensor) exe(known proctable.Process, pid uint32) string {
+	if known.Exe != "" {
+		return known.Exe
+	}
+	return proctable.ExeOf(s.cfg.ProcRoot, pid)
+}
+
+func (s *Sensor) countOverflow() {
+	s.c.dedupOverflow.Store(s.execs.Overflow() + s.files.Overflow())
 }
 
 func pathReason(truncated bool) string {
@@ -632,29 +648,20 @@ func (s *Sensor) handleFile(e *kernel.FileLoad) {
 	sha, reason, roots := s.hash(e.TGID, key, idsOf(&e.Header), e.Path, id)
 	k := dedup.Key{Kind: keyFile + int(kind), Container: key, Path: e.Path, SHA256: sha}
 	ok := s.files.Observe(k, s.wallTime(e.BootNS), func() *runwatchv1.FileLoad {
-		if roots == nil {
-			roots = s.roots(e.TGID, key, idsOf(&e.Header))
-		}
-		purls, preason := s.ident.Identify(roots, e.Path, sha, pkind, func() (*os.File, string) {
-			return content.Open(roots, e.Path, id)
-		})
-		loader := proc.Exe
-		if loader == "" {
-			loader = proctable.ExeOf(s.cfg.ProcRoot, e.TGID)
-		}
+		purls, preason := s.packagesOf(&e.Header, key, roots, e.Path, sha, pkind, id)
 		return &runwatchv1.FileLoad{
 			Container:        containerRef(ref),
 			Path:             utf8(e.Path),
 			Sha256:           sha,
 			Kind:             kind,
 			PackagePurls:     purls,
-			LoadedByPath:     utf8(loader),
+			LoadedByPath:     utf8(s.exe(proc, e.TGID)),
 			Drift:            drift(ref, e.FileFlags),
 			UnresolvedReason: joinReasons(reason, pathReason(e.PathTruncated), preason),
 		}
 	})
 	if !ok {
-		s.c.dedupOverflow.Store(s.execs.Overflow() + s.files.Overflow())
+		s.countOverflow()
 	}
 }
 
@@ -678,7 +685,7 @@ func (s *Sensor) flush(out Output) {
 		out.Deliver(req)
 	}
 	s.c.dedupKeys.Store(int64(s.execs.Len() + s.files.Len()))
-	s.c.dedupOverflow.Store(s.execs.Overflow() + s.files.Overflow())
+	s.countOverflow()
 }
 
 // keyRef rebuilds the container reference of a later report from its key.
