@@ -494,12 +494,12 @@ func (s *Sensor) pinnedRoot(cg cgroupIDs) string {
 func (s *Sensor) releasePins() {
 	s.pinMu.Lock()
 	defer s.pinMu.Unlock()
-	var keys []cgroupIDs
-	s.pins.Range(func(k cgroupIDs, _ pinnedRoot) bool { keys = append(keys, k); return true })
-	for _, k := range keys {
-		if p, ok := s.pins.Peek(k); ok {
-			p.f.Close()
+	for {
+		k, p, ok := s.pins.Oldest()
+		if !ok {
+			return
 		}
+		p.f.Close()
 		s.pins.Remove(k)
 	}
 }
