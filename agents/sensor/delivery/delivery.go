@@ -158,6 +158,7 @@ func (s *Shipper) Run(ctx context.Context) error {
 			continue
 		}
 		err = s.send(ctx, b)
+		r := restriction(err)
 		switch {
 		case err == nil:
 			bo.Reset()
@@ -165,10 +166,9 @@ func (s *Shipper) Run(ctx context.Context) error {
 			continue
 		case ctx.Err() != nil:
 			return nil
-		case connect.CodeOf(err) == connect.CodeFailedPrecondition && restriction(err) != nil:
+		case r != nil && connect.CodeOf(err) == connect.CodeFailedPrecondition:
 			// Over the entitlement: keep everything, wait for the platform's
 			// retry_after or for a heartbeat answer that lifts it.
-			r := restriction(err)
 			s.SetRestricted(true, r.Reason)
 			wait := 30 * time.Second
 			if d := r.RetryAfter.AsDuration(); d > 0 {
@@ -181,7 +181,7 @@ func (s *Shipper) Run(ctx context.Context) error {
 			case <-time.After(wait):
 			}
 			continue
-		case !transport.Retryable(err) && connect.CodeOf(err) == connect.CodeInvalidArgument:
+		case connect.CodeOf(err) == connect.CodeInvalidArgument:
 			// The platform will never take this batch. Keep it on disk for a
 			// person, and let the queue move on.
 			s.rejected.Add(1)
