@@ -27,6 +27,7 @@ import (
 	"github.com/runwatch/runwatch/proto/gen/runwatch/v1/runwatchv1connect"
 
 	"github.com/runwatch/runwatch/agents/internal/kubetest"
+	"github.com/runwatch/runwatch/agents/internal/testenv"
 )
 
 const adminToken = "e2e-admin-token-0123456789abcdef"
@@ -92,10 +93,7 @@ func runTests(m *testing.M) int {
 func need(tb testing.TB) *kubetest.Cluster {
 	tb.Helper()
 	if cluster == nil {
-		if os.Getenv("CI") != "" {
-			tb.Fatal(setupErr)
-		}
-		tb.Skip(setupErr)
+		testenv.Missing(tb, setupErr)
 	}
 	return cluster
 }

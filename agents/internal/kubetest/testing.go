@@ -2,21 +2,19 @@ package kubetest
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
+
+	"github.com/runwatch/runwatch/agents/internal/testenv"
 )
 
 // StartT starts a control plane for a test and stops it when the test ends.
-// Without the binaries it fails under CI (CI=true), where these tests must
-// run, and skips elsewhere with the command that builds them.
+// Without the binaries it fails under CI, where these tests must run, and
+// skips elsewhere with the command that builds them (testenv.Missing).
 func StartT(t testing.TB, opts Options) *Cluster {
 	t.Helper()
 	if _, err := BinDir(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
+		testenv.Missing(t, err)
 	}
 	if opts.Logf == nil {
 		opts.Logf = t.Logf
