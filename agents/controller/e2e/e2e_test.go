@@ -128,10 +128,10 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 
 	dir := t.TempDir()
 	pl := startPlatform(t, dir, "")
-	token := pl.createToken(t, "e2e")
-	ctl := startController(t, dir, pl.url, token, "e2e-cluster")
-	waitReady(t, ctl.proc, ctl.health+"/readyz", 60*time.Second)
-	inv := pl.inventory()
+	token := pl.CreateToken(t, "e2e")
+	ctl := startController(t, dir, pl.URL, token, "e2e-cluster")
+	ctl.WaitReady(t, ctl.health+"/readyz", 60*time.Second)
+	inv := pl.Inventory()
 	now := &runwatchv1.Filter{Namespace: space, Window: runwatchv1.TimeWindow_TIME_WINDOW_NOW}
 
 	eventually(t, 30*time.Second, "all containers with workloads and digests", func() error {
@@ -324,7 +324,7 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 		}
 		return nil
 	})
-	if err := pl.stop(); err != nil {
+	if err := pl.Stop(); err != nil {
 		t.Fatalf("platform stop: %v", err)
 	}
 	if err := kube.CoreV1().Pods(space).Delete(ctx, ghost.Name, metav1.DeleteOptions{GracePeriodSeconds: new(int64)}); err != nil {
@@ -341,8 +341,8 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 	}
 	waitRunning(t, kube, space, "app=web", 5, time.Minute)
 	time.Sleep(2 * time.Second) // the controller notices the outage
-	pl2 := startPlatform(t, dir, pl.addr)
-	inv = pl2.inventory()
+	pl2 := startPlatform(t, dir, pl.Addr)
+	inv = pl2.Inventory()
 	eventually(t, 90*time.Second, "the changes made while the platform was down", func() error {
 		got, err := containers(ctx, inv, now)
 		if err != nil {
@@ -374,8 +374,8 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 
 	// The controller stops cleanly on SIGTERM, and says so: the platform
 	// shows it disconnected at once, not when its heartbeats go stale.
-	if err := ctl.stop(); err != nil {
-		t.Errorf("controller exit on SIGTERM: %v\n%s", err, tailFile(ctl.log))
+	if err := ctl.Stop(); err != nil {
+		t.Errorf("controller exit on SIGTERM: %v\n%s", err, ctl.Tail())
 	}
 	res, err := inv.ListClusters(ctx, connect.NewRequest(&runwatchv1.ListClustersRequest{Filter: &runwatchv1.Filter{Cluster: "e2e"}}))
 	if err != nil {
@@ -399,8 +399,8 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 	}
 	waitRunning(t, kube, space, "app=web", 2, time.Minute)
 	dir2 := t.TempDir()
-	ctl2 := startController(t, dir2, pl2.url, token, "e2e-cluster")
-	waitReady(t, ctl2.proc, ctl2.health+"/readyz", 60*time.Second)
+	ctl2 := startController(t, dir2, pl2.URL, token, "e2e-cluster")
+	ctl2.WaitReady(t, ctl2.health+"/readyz", 60*time.Second)
 	eventually(t, 30*time.Second, "the snapshot of a new controller reconciled", func() error {
 		got, err := containers(ctx, inv, now)
 		if err != nil {
@@ -411,7 +411,7 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 		}
 		return nil
 	})
-	if err := ctl2.stop(); err != nil {
+	if err := ctl2.Stop(); err != nil {
 		t.Errorf("controller exit on SIGTERM: %v", err)
 	}
 }
