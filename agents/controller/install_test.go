@@ -340,7 +340,7 @@ func TestDegradedWithoutReplicaSets(t *testing.T) {
 		kubetest.Deployment(space, "web", 1, node, map[string]string{"web": "docker.io/library/nginx@" + digestA}), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	pods := waitPodsRunning(t, kube, space, "app=web", 1)
+	pods := kubetest.WaitPodsRunning(t, kube, space, "app=web", 1)
 
 	name := space + "-reader"
 	if _, err := kube.CoreV1().ServiceAccounts(space).Create(ctx(t), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {

@@ -14,8 +14,6 @@ import (
 	runwatchv1 "github.com/runwatch/runwatch/proto/gen/runwatch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/runwatch/runwatch/agents/internal/kubetest"
 )
@@ -25,26 +23,6 @@ const (
 	digestB = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	digestC = "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 )
-
-func waitRunning(tb testing.TB, kube kubernetes.Interface, ns, selector string, n int, timeout time.Duration) {
-	tb.Helper()
-	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-		list, err := kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector, ResourceVersion: "0"})
-		if err != nil {
-			return false, nil
-		}
-		running := 0
-		for _, p := range list.Items {
-			if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
-				running++
-			}
-		}
-		return running == n && len(list.Items) == n, nil
-	})
-	if err != nil {
-		tb.Fatalf("waiting for %d running pods %q in %s: %v", n, selector, ns, err)
-	}
-}
 
 func httpGet(t *testing.T, url string) string {
 	t.Helper()
@@ -123,8 +101,8 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 	if _, err := kube.CoreV1().Pods(space).UpdateStatus(ctx, bare, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitRunning(t, kube, space, "app=web", 3, time.Minute)
-	waitRunning(t, kube, space, "app=worker", 1, time.Minute)
+	kubetest.WaitPodsRunning(t, kube, space, "app=web", 3)
+	kubetest.WaitPodsRunning(t, kube, space, "app=worker", 1)
 
 	dir := t.TempDir()
 	pl := startPlatform(t, dir, "")
@@ -339,7 +317,7 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 	if _, err := kube.AppsV1().Deployments(space).Update(ctx, dep, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitRunning(t, kube, space, "app=web", 5, time.Minute)
+	kubetest.WaitPodsRunning(t, kube, space, "app=web", 5)
 	time.Sleep(2 * time.Second) // the controller notices the outage
 	pl2 := startPlatform(t, dir, pl.Addr)
 	inv = pl2.Inventory()
@@ -397,7 +375,7 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 	if _, err := kube.AppsV1().Deployments(space).Update(ctx, dep, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitRunning(t, kube, space, "app=web", 2, time.Minute)
+	kubetest.WaitPodsRunning(t, kube, space, "app=web", 2)
 	dir2 := t.TempDir()
 	ctl2 := startController(t, dir2, pl2.URL, token, "e2e-cluster")
 	ctl2.WaitReady(t, ctl2.health+"/readyz", 60*time.Second)
