@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -325,6 +326,35 @@ func TestChartRBACSuffices(t *testing.T) {
 	}
 }
 
+// readerToken makes a ServiceAccount in space that may get, list and watch
+// the given resources (by API group) cluster-wide, and returns a token of
+// it: the controller run with it sees the cluster as that role allows.
+func readerToken(t *testing.T, c *kubetest.Cluster, space string, resources map[string][]string) string {
+	t.Helper()
+	kube := c.Client()
+	name := space + "-reader"
+	if _, err := kube.CoreV1().ServiceAccounts(space).Create(ctx(t), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var rules []rbacv1.PolicyRule
+	for _, group := range slices.Sorted(maps.Keys(resources)) {
+		rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{group}, Resources: resources[group], Verbs: []string{"get", "list", "watch"}})
+	}
+	if _, err := kube.RbacV1().ClusterRoles().Create(ctx(t), &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kube.RbacV1().ClusterRoleBindings().Create(ctx(t), &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: space}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	token, err := c.ServiceAccountToken(ctx(t), space, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
 // TestDegradedWithoutReplicaSets runs the controller with a role that may
 // not read ReplicaSets: it reports DEGRADED, says why, and attributes the
 // pods of a Deployment to their ReplicaSet (the last owner it can name),
@@ -342,27 +372,11 @@ func TestDegradedWithoutReplicaSets(t *testing.T) {
 	}
 	pods := kubetest.WaitPodsRunning(t, kube, space, "app=web", 1)
 
-	name := space + "-reader"
-	if _, err := kube.CoreV1().ServiceAccounts(space).Create(ctx(t), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	read := []string{"get", "list", "watch"}
-	if _, err := kube.RbacV1().ClusterRoles().Create(ctx(t), &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"nodes", "namespaces", "pods"}, Verbs: read},
-		{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "daemonsets"}, Verbs: read},
-		{APIGroups: []string{"batch"}, Resources: []string{"jobs", "cronjobs"}, Verbs: read},
-	}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := kube.RbacV1().ClusterRoleBindings().Create(ctx(t), &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
-		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
-		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: space}}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	token, err := c.ServiceAccountToken(ctx(t), space, name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	token := readerToken(t, c, space, map[string][]string{
+		"":      {"nodes", "namespaces", "pods"},
+		"apps":  {"deployments", "statefulsets", "daemonsets"},
+		"batch": {"jobs", "cronjobs"},
+	})
 	rec := newRecorder(t, "tok")
 	startController(t, rec, "tok", Config{SyncTimeout: 2 * time.Second}, c.RESTConfigFor(token))
 	rec.waitFor(t, 30*time.Second, "a snapshot and a heartbeat", func() bool { return rec.snapshots() == 1 && len(rec.heartbeats) > 0 })
@@ -390,27 +404,11 @@ func TestNoSnapshotWithoutPods(t *testing.T) {
 	kube := c.Client()
 	space := ns(t, "nopods")
 	mustCreateNamespace(t, kube, space)
-	name := space + "-reader"
-	if _, err := kube.CoreV1().ServiceAccounts(space).Create(ctx(t), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	read := []string{"get", "list", "watch"}
-	if _, err := kube.RbacV1().ClusterRoles().Create(ctx(t), &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"nodes", "namespaces"}, Verbs: read},
-		{APIGroups: []string{"apps"}, Resources: []string{"deployments", "replicasets", "statefulsets", "daemonsets"}, Verbs: read},
-		{APIGroups: []string{"batch"}, Resources: []string{"jobs", "cronjobs"}, Verbs: read},
-	}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := kube.RbacV1().ClusterRoleBindings().Create(ctx(t), &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
-		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
-		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: space}}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	token, err := c.ServiceAccountToken(ctx(t), space, name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	token := readerToken(t, c, space, map[string][]string{
+		"":      {"nodes", "namespaces"},
+		"apps":  {"deployments", "replicasets", "statefulsets", "daemonsets"},
+		"batch": {"jobs", "cronjobs"},
+	})
 	rec := newRecorder(t, "tok")
 	run := startController(t, rec, "tok", Config{SyncTimeout: time.Second}, c.RESTConfigFor(token))
 	eventually(t, 10*time.Second, "unready, naming pods", func() error {
