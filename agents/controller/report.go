@@ -143,7 +143,7 @@ func (r *reporter) snapshot(max int, send func(req *runwatchv1.ReportInventoryRe
 	for i, obj := range pods {
 		p := obj.(*corev1.Pod)
 		info := r.convert(p, resolved[i])
-		if err := add(key{kind: kindPod, namespace: p.Namespace, name: p.Name, uid: p.UID}, info); err != nil {
+		if err := add(podKey(p), info); err != nil {
 			return objects, err
 		}
 	}

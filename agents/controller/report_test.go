@@ -46,10 +46,6 @@ func del(t testing.TB, k *watchedKind, obj any) {
 	}
 }
 
-func podKey(p *corev1.Pod) key {
-	return key{kind: kindPod, namespace: p.Namespace, name: p.Name, uid: p.UID}
-}
-
 func barePod(name string, owners ...metav1.OwnerReference) *corev1.Pod {
 	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, UID: types.UID("uid-" + name), OwnerReferences: owners},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx"}}}}
