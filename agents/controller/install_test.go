@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/restmapper"
 
 	"github.com/runwatch/runwatch/agents/internal/kubetest"
@@ -138,6 +139,30 @@ func kindsOf(objs []*unstructured.Unstructured) []string {
 	return out
 }
 
+// dryRunChart renders a chart of deployments/helm with values set into a
+// namespace of its own (named after base), checks the kinds it renders,
+// and has the API server validate every object (server-side dry run,
+// strict field validation). It returns the objects.
+func dryRunChart(t *testing.T, a *applier, kube kubernetes.Interface, chart, release, base string, set, kinds []string) []*unstructured.Unstructured {
+	t.Helper()
+	space := ns(t, base)
+	mustCreateNamespace(t, kube, space)
+	out, err := helmTemplateChart(t, chart, release, space, set...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := decodeYAML(t, out)
+	if got := kindsOf(objs); !slices.Equal(got, kinds) {
+		t.Errorf("rendered kinds %v, want %v", got, kinds)
+	}
+	for _, o := range objs {
+		if err := a.create(ctx(t), o, true); err != nil {
+			t.Errorf("the API server rejects %s %s: %v", o.GetKind(), o.GetName(), err)
+		}
+	}
+	return objs
+}
+
 // TestChartDryRun renders the chart with several sets of values and has the
 // real API server validate every object (server-side dry run, strict).
 func TestChartDryRun(t *testing.T) {
@@ -172,21 +197,7 @@ func TestChartDryRun(t *testing.T) {
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			space := ns(t, "chart")
-			mustCreateNamespace(t, kube, space)
-			out, err := helmTemplate(t, "rw"+string(rune('a'+i)), space, tc.set...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			objs := decodeYAML(t, out)
-			if got := kindsOf(objs); !slices.Equal(got, tc.kinds) {
-				t.Errorf("rendered kinds %v, want %v", got, tc.kinds)
-			}
-			for _, o := range objs {
-				if err := a.create(ctx(t), o, true); err != nil {
-					t.Errorf("the API server rejects %s %s: %v", o.GetKind(), o.GetName(), err)
-				}
-			}
+			dryRunChart(t, a, kube, chartDir, "rw"+string(rune('a'+i)), "chart", tc.set, tc.kinds)
 		})
 	}
 }
