@@ -16,7 +16,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/runwatch/runwatch/agents/internal/kubetest"
@@ -68,30 +67,6 @@ func mustCreateNode(t *testing.T, kube kubernetes.Interface, name string) {
 func controllerRef(apiVersion, kind, name string, uid types.UID) metav1.OwnerReference {
 	yes := true
 	return metav1.OwnerReference{APIVersion: apiVersion, Kind: kind, Name: name, UID: uid, Controller: &yes, BlockOwnerDeletion: &yes}
-}
-
-// waitPodsRunning waits until n pods of a namespace run (kwok plays their
-// kubelet).
-func waitPodsRunning(t *testing.T, kube kubernetes.Interface, namespace, selector string, n int) []corev1.Pod {
-	t.Helper()
-	var pods []corev1.Pod
-	err := wait.PollUntilContextTimeout(ctx(t), 100*time.Millisecond, time.Minute, true, func(c context.Context) (bool, error) {
-		list, err := kube.CoreV1().Pods(namespace).List(c, metav1.ListOptions{LabelSelector: selector})
-		if err != nil {
-			return false, err
-		}
-		pods = pods[:0]
-		for _, p := range list.Items {
-			if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
-				pods = append(pods, p)
-			}
-		}
-		return len(pods) == n && len(list.Items) == n, nil
-	})
-	if err != nil {
-		t.Fatalf("waiting for %d running pods %q in %s: %v (have %d)", n, selector, namespace, err, len(pods))
-	}
-	return pods
 }
 
 // TestSnapshotAndDeltas runs a controller against a cluster holding every
@@ -180,9 +155,9 @@ func TestSnapshotAndDeltas(t *testing.T) {
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	webPods := waitPodsRunning(t, kube, space, "app=web", 2)
-	waitPodsRunning(t, kube, space, "app=db", 1)
-	waitPodsRunning(t, kube, space, "app=report", 1)
+	webPods := kubetest.WaitPodsRunning(t, kube, space, "app=web", 2)
+	kubetest.WaitPodsRunning(t, kube, space, "app=db", 1)
+	kubetest.WaitPodsRunning(t, kube, space, "app=report", 1)
 
 	rec := newRecorder(t, "token-1")
 	run := startController(t, rec, "token-1", Config{ClusterName: "dev", BatchDelay: 100 * time.Millisecond}, nil)
@@ -379,7 +354,7 @@ func TestOutageLosesNothing(t *testing.T) {
 		kubetest.Deployment(space, "api", 1, node, map[string]string{"api": "ghcr.io/shop/api@" + digestA}), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitPodsRunning(t, kube, space, "app=api", 1)
+	kubetest.WaitPodsRunning(t, kube, space, "app=api", 1)
 
 	rec := newRecorder(t, "tok")
 	run := startController(t, rec, "tok", Config{BatchDelay: 50 * time.Millisecond}, nil)
@@ -404,7 +379,7 @@ func TestOutageLosesNothing(t *testing.T) {
 	if _, err := kube.AppsV1().Deployments(space).Update(ctx(t), dep, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitPodsRunning(t, kube, space, "app=api", 3)
+	kubetest.WaitPodsRunning(t, kube, space, "app=api", 3)
 	// The failed delta is retried with the same batch id before the session
 	// is given up.
 	rec.waitFor(t, 20*time.Second, "retries of the failed delta", func() bool {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/restmapper"
 
 	"github.com/runwatch/runwatch/agents/internal/kubetest"
@@ -137,6 +139,30 @@ func kindsOf(objs []*unstructured.Unstructured) []string {
 	return out
 }
 
+// dryRunChart renders a chart of deployments/helm with values set into a
+// namespace of its own (named after base), checks the kinds it renders,
+// and has the API server validate every object (server-side dry run,
+// strict field validation). It returns the objects.
+func dryRunChart(t *testing.T, a *applier, kube kubernetes.Interface, chart, release, base string, set, kinds []string) []*unstructured.Unstructured {
+	t.Helper()
+	space := ns(t, base)
+	mustCreateNamespace(t, kube, space)
+	out, err := helmTemplateChart(t, chart, release, space, set...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := decodeYAML(t, out)
+	if got := kindsOf(objs); !slices.Equal(got, kinds) {
+		t.Errorf("rendered kinds %v, want %v", got, kinds)
+	}
+	for _, o := range objs {
+		if err := a.create(ctx(t), o, true); err != nil {
+			t.Errorf("the API server rejects %s %s: %v", o.GetKind(), o.GetName(), err)
+		}
+	}
+	return objs
+}
+
 // TestChartDryRun renders the chart with several sets of values and has the
 // real API server validate every object (server-side dry run, strict).
 func TestChartDryRun(t *testing.T) {
@@ -171,21 +197,7 @@ func TestChartDryRun(t *testing.T) {
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			space := ns(t, "chart")
-			mustCreateNamespace(t, kube, space)
-			out, err := helmTemplate(t, "rw"+string(rune('a'+i)), space, tc.set...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			objs := decodeYAML(t, out)
-			if got := kindsOf(objs); !slices.Equal(got, tc.kinds) {
-				t.Errorf("rendered kinds %v, want %v", got, tc.kinds)
-			}
-			for _, o := range objs {
-				if err := a.create(ctx(t), o, true); err != nil {
-					t.Errorf("the API server rejects %s %s: %v", o.GetKind(), o.GetName(), err)
-				}
-			}
+			dryRunChart(t, a, kube, chartDir, "rw"+string(rune('a'+i)), "chart", tc.set, tc.kinds)
 		})
 	}
 }
@@ -325,6 +337,35 @@ func TestChartRBACSuffices(t *testing.T) {
 	}
 }
 
+// readerToken makes a ServiceAccount in space that may get, list and watch
+// the given resources (by API group) cluster-wide, and returns a token of
+// it: the controller run with it sees the cluster as that role allows.
+func readerToken(t *testing.T, c *kubetest.Cluster, space string, resources map[string][]string) string {
+	t.Helper()
+	kube := c.Client()
+	name := space + "-reader"
+	if _, err := kube.CoreV1().ServiceAccounts(space).Create(ctx(t), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var rules []rbacv1.PolicyRule
+	for _, group := range slices.Sorted(maps.Keys(resources)) {
+		rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{group}, Resources: resources[group], Verbs: []string{"get", "list", "watch"}})
+	}
+	if _, err := kube.RbacV1().ClusterRoles().Create(ctx(t), &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kube.RbacV1().ClusterRoleBindings().Create(ctx(t), &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: space}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	token, err := c.ServiceAccountToken(ctx(t), space, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
 // TestDegradedWithoutReplicaSets runs the controller with a role that may
 // not read ReplicaSets: it reports DEGRADED, says why, and attributes the
 // pods of a Deployment to their ReplicaSet (the last owner it can name),
@@ -340,29 +381,13 @@ func TestDegradedWithoutReplicaSets(t *testing.T) {
 		kubetest.Deployment(space, "web", 1, node, map[string]string{"web": "docker.io/library/nginx@" + digestA}), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	pods := waitPodsRunning(t, kube, space, "app=web", 1)
+	pods := kubetest.WaitPodsRunning(t, kube, space, "app=web", 1)
 
-	name := space + "-reader"
-	if _, err := kube.CoreV1().ServiceAccounts(space).Create(ctx(t), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	read := []string{"get", "list", "watch"}
-	if _, err := kube.RbacV1().ClusterRoles().Create(ctx(t), &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"nodes", "namespaces", "pods"}, Verbs: read},
-		{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "daemonsets"}, Verbs: read},
-		{APIGroups: []string{"batch"}, Resources: []string{"jobs", "cronjobs"}, Verbs: read},
-	}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := kube.RbacV1().ClusterRoleBindings().Create(ctx(t), &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
-		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
-		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: space}}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	token, err := c.ServiceAccountToken(ctx(t), space, name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	token := readerToken(t, c, space, map[string][]string{
+		"":      {"nodes", "namespaces", "pods"},
+		"apps":  {"deployments", "statefulsets", "daemonsets"},
+		"batch": {"jobs", "cronjobs"},
+	})
 	rec := newRecorder(t, "tok")
 	startController(t, rec, "tok", Config{SyncTimeout: 2 * time.Second}, c.RESTConfigFor(token))
 	rec.waitFor(t, 30*time.Second, "a snapshot and a heartbeat", func() bool { return rec.snapshots() == 1 && len(rec.heartbeats) > 0 })
@@ -390,27 +415,11 @@ func TestNoSnapshotWithoutPods(t *testing.T) {
 	kube := c.Client()
 	space := ns(t, "nopods")
 	mustCreateNamespace(t, kube, space)
-	name := space + "-reader"
-	if _, err := kube.CoreV1().ServiceAccounts(space).Create(ctx(t), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	read := []string{"get", "list", "watch"}
-	if _, err := kube.RbacV1().ClusterRoles().Create(ctx(t), &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"nodes", "namespaces"}, Verbs: read},
-		{APIGroups: []string{"apps"}, Resources: []string{"deployments", "replicasets", "statefulsets", "daemonsets"}, Verbs: read},
-		{APIGroups: []string{"batch"}, Resources: []string{"jobs", "cronjobs"}, Verbs: read},
-	}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := kube.RbacV1().ClusterRoleBindings().Create(ctx(t), &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
-		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
-		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: space}}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	token, err := c.ServiceAccountToken(ctx(t), space, name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	token := readerToken(t, c, space, map[string][]string{
+		"":      {"nodes", "namespaces"},
+		"apps":  {"deployments", "replicasets", "statefulsets", "daemonsets"},
+		"batch": {"jobs", "cronjobs"},
+	})
 	rec := newRecorder(t, "tok")
 	run := startController(t, rec, "tok", Config{SyncTimeout: time.Second}, c.RESTConfigFor(token))
 	eventually(t, 10*time.Second, "unready, naming pods", func() error {

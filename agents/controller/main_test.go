@@ -4,12 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"log/slog"
 	"os"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +16,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/runwatch/runwatch/agents/internal/kubetest"
+	"github.com/runwatch/runwatch/agents/internal/testenv"
 	"github.com/runwatch/runwatch/agents/transport"
 )
 
@@ -66,44 +64,10 @@ func runTests(m *testing.M) int {
 func needCluster(t *testing.T) *kubetest.Cluster {
 	t.Helper()
 	if cluster == nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal(clusterErr)
-		}
-		t.Skip(clusterErr)
+		testenv.Missing(t, clusterErr)
 	}
 	return cluster
 }
-
-// testLogger writes the controller's logs into the test's output, and
-// stops writing once the test is over.
-func testLogger(t *testing.T) *slog.Logger {
-	w := &testWriter{t: t}
-	t.Cleanup(w.close)
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type testWriter struct {
-	mu     sync.Mutex
-	t      *testing.T
-	closed bool
-}
-
-func (w *testWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.closed {
-		w.t.Log(strings.TrimRight(string(p), "\n"))
-	}
-	return len(p), nil
-}
-
-func (w *testWriter) close() {
-	w.mu.Lock()
-	w.closed = true
-	w.mu.Unlock()
-}
-
-var _ io.Writer = (*testWriter)(nil)
 
 // running is a controller started by a test.
 type running struct {
@@ -135,7 +99,7 @@ func startController(t *testing.T, rec *recorder, token string, cfg Config, rest
 		cfg.Version = "v0.0.0-test"
 	}
 	reg := prometheus.NewRegistry()
-	ctl, err := New(cfg, kube, platform, testLogger(t), reg)
+	ctl, err := New(cfg, kube, platform, testenv.Logger(t), reg)
 	if err != nil {
 		t.Fatal(err)
 	}

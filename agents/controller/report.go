@@ -9,6 +9,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/runwatch/runwatch/agents/controller/inventory"
@@ -119,12 +121,8 @@ func (r *reporter) snapshot(max int, send func(req *runwatchv1.ReportInventoryRe
 			continue
 		}
 		for _, obj := range sortedList(k) {
-			m, err := meta.Accessor(obj)
-			if err != nil || !topLevel(k.gk, m) {
-				continue
-			}
-			info, err := inventory.Workload(obj)
-			if err != nil {
+			m, info, ok := ownWorkload(k.gk, obj)
+			if !ok {
 				continue
 			}
 			if err := add(workloadKey(k.gk, m), info); err != nil {
@@ -145,7 +143,7 @@ func (r *reporter) snapshot(max int, send func(req *runwatchv1.ReportInventoryRe
 	for i, obj := range pods {
 		p := obj.(*corev1.Pod)
 		info := r.convert(p, resolved[i])
-		if err := add(key{kind: kindPod, namespace: p.Namespace, name: p.Name, uid: p.UID}, info); err != nil {
+		if err := add(podKey(p), info); err != nil {
 			return objects, err
 		}
 	}
@@ -208,18 +206,11 @@ func (r *reporter) apply(req *runwatchv1.ReportInventoryRequest, k key) {
 		r.untrack(k.uid)
 		r.remove(req, k, &runwatchv1.ObjectRef{Kind: runwatchv1.ObjectKind_OBJECT_KIND_POD, Uid: string(k.uid), Name: k.name})
 	case kindWorkload:
-		if wk := r.w.byGK[k.gk]; wk != nil {
-			if obj, ok := r.w.get(wk, k.namespace, k.name); ok {
-				m, err := meta.Accessor(obj)
-				if err == nil && m.GetUID() == k.uid && topLevel(k.gk, m) {
-					if info, err := inventory.Workload(obj); err == nil {
-						if r.changed(k, info) {
-							req.Workloads = append(req.Workloads, info)
-						}
-						return
-					}
-				}
+		if info, ok := r.cachedWorkload(k); ok {
+			if r.changed(k, info) {
+				req.Workloads = append(req.Workloads, info)
 			}
+			return
 		}
 		if d := r.derived[k.uid]; d != nil {
 			if r.changed(k, d.info) {
@@ -229,6 +220,35 @@ func (r *reporter) apply(req *runwatchv1.ReportInventoryRequest, k key) {
 		}
 		r.remove(req, k, &runwatchv1.ObjectRef{Kind: runwatchv1.ObjectKind_OBJECT_KIND_WORKLOAD, Uid: string(k.uid), Name: k.name})
 	}
+}
+
+// ownWorkload converts a cached workload object that is reported from the
+// object itself: the top of its owner chain (topLevel).
+func ownWorkload(gk schema.GroupKind, obj any) (metav1.Object, *runwatchv1.WorkloadInfo, bool) {
+	m, err := meta.Accessor(obj)
+	if err != nil || !topLevel(gk, m) {
+		return nil, nil, false
+	}
+	info, err := inventory.Workload(obj)
+	if err != nil {
+		return nil, nil, false
+	}
+	return m, info, true
+}
+
+// cachedWorkload is the workload k names as the cache holds it, when it
+// is reported from the object: the same uid, and the top of its chain.
+func (r *reporter) cachedWorkload(k key) (*runwatchv1.WorkloadInfo, bool) {
+	wk := r.w.byGK[k.gk]
+	if wk == nil {
+		return nil, false
+	}
+	obj, ok := r.w.get(wk, k.namespace, k.name)
+	if !ok {
+		return nil, false
+	}
+	m, info, ok := ownWorkload(k.gk, obj)
+	return info, ok && m.GetUID() == k.uid
 }
 
 // pod resolves and converts a pod.

@@ -46,10 +46,6 @@ func del(t testing.TB, k *watchedKind, obj any) {
 	}
 }
 
-func podKey(p *corev1.Pod) key {
-	return key{kind: kindPod, namespace: p.Namespace, name: p.Name, uid: p.UID}
-}
-
 func barePod(name string, owners ...metav1.OwnerReference) *corev1.Pod {
 	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, UID: types.UID("uid-" + name), OwnerReferences: owners},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx"}}}}
@@ -72,7 +68,7 @@ func drain(r *reporter, p *pending.Set[key]) *runwatchv1.ReportInventoryRequest 
 // reported while a pod names it and deleted after the last one goes.
 func TestDerivedWorkloadsFollowTheirPods(t *testing.T) {
 	r, w, p := offlineReporter(t)
-	rollout := ctrlRef("rollouts.example.com/v1", "Rollout", "canary", "ro-1")
+	rollout := controllerRef("rollouts.example.com/v1", "Rollout", "canary", "ro-1")
 	a, b, bare := barePod("a", rollout), barePod("b", rollout), barePod("bare")
 	for _, pod := range []*corev1.Pod{a, b, bare} {
 		put(t, w, w.pods, pod)
@@ -136,7 +132,7 @@ func TestSnapshotChunks(t *testing.T) {
 	r, w, p := offlineReporter(t)
 	fillCluster(t, w, 3, 40)
 	put(t, w, w.pods, barePod("bare"))
-	put(t, w, w.pods, barePod("canary-1", ctrlRef("rollouts.example.com/v1", "Rollout", "canary", "ro-1")))
+	put(t, w, w.pods, barePod("canary-1", controllerRef("rollouts.example.com/v1", "Rollout", "canary", "ro-1")))
 	var chunks []*runwatchv1.ReportInventoryRequest
 	lasts := 0
 	n, err := r.snapshot(25, func(req *runwatchv1.ReportInventoryRequest, last bool) error {
@@ -170,11 +166,6 @@ func TestSnapshotChunks(t *testing.T) {
 	}
 }
 
-func ctrlRef(api, kind, name, uid string) metav1.OwnerReference {
-	yes := true
-	return metav1.OwnerReference{APIVersion: api, Kind: kind, Name: name, UID: types.UID(uid), Controller: &yes}
-}
-
 // fillCluster puts nodes × perNode pods, one Deployment (and ReplicaSet)
 // per node, into the caches.
 func fillCluster(t testing.TB, w *watcher, nodes, perNode int) {
@@ -186,13 +177,13 @@ func fillCluster(t testing.TB, w *watcher, nodes, perNode int) {
 		dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: fmt.Sprintf("app-%02d", i), UID: types.UID(fmt.Sprintf("dep-%02d", i))}}
 		put(t, w, w.byGK[owner.Deployment], dep)
 		rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: dep.Name + "-abc", UID: types.UID("rs-" + dep.Name),
-			OwnerReferences: []metav1.OwnerReference{ctrlRef("apps/v1", "Deployment", dep.Name, string(dep.UID))}}}
+			OwnerReferences: []metav1.OwnerReference{controllerRef("apps/v1", "Deployment", dep.Name, dep.UID)}}}
 		put(t, w, w.byGK[owner.ReplicaSet], rs)
 		for j := range perNode {
 			name := fmt.Sprintf("%s-%03d", rs.Name, j)
 			put(t, w, w.pods, &corev1.Pod{
 				ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, UID: types.UID("pod-" + name), Labels: map[string]string{"app": dep.Name},
-					OwnerReferences: []metav1.OwnerReference{ctrlRef("apps/v1", "ReplicaSet", rs.Name, string(rs.UID))}},
+					OwnerReferences: []metav1.OwnerReference{controllerRef("apps/v1", "ReplicaSet", rs.Name, rs.UID)}},
 				Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/" + dep.Name + ":1.0"}}},
 				Status: corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Name: "app",
 					ImageID:     "registry.example.com/" + dep.Name + "@sha256:4c0fdaa8b6341bfdeca5f18f7837462c80cff90527ee35ef185571e1c327beac",

@@ -59,6 +59,10 @@ func workloadKey(gk schema.GroupKind, m metav1.Object) key {
 	return key{kind: kindWorkload, gk: gk, namespace: m.GetNamespace(), name: m.GetName(), uid: m.GetUID()}
 }
 
+func podKey(m metav1.Object) key {
+	return key{kind: kindPod, namespace: m.GetNamespace(), name: m.GetName(), uid: m.GetUID()}
+}
+
 // byController indexes objects by the uid of their controller owner, so an
 // owner's change can reach the pods whose attribution depends on it.
 const byController = "runwatch.io/controller-uid"
@@ -239,7 +243,7 @@ func (h *handlers) changed(k *watchedKind, old, obj any) {
 		h.enqueue(key{kind: kindNamespace, name: m.GetName()})
 		return
 	case owner.Pod:
-		h.enqueue(key{kind: kindPod, namespace: m.GetNamespace(), name: m.GetName(), uid: m.GetUID()})
+		h.enqueue(podKey(m))
 		return
 	}
 	h.enqueue(workloadKey(k.gk, m))
@@ -268,7 +272,7 @@ func (h *handlers) dependents(uid types.UID, depth int) {
 	}
 	for _, obj := range byIndex(h.w.pods, string(uid)) {
 		if m, err := meta.Accessor(obj); err == nil {
-			h.enqueue(key{kind: kindPod, namespace: m.GetNamespace(), name: m.GetName(), uid: m.GetUID()})
+			h.enqueue(podKey(m))
 		}
 	}
 	for _, gk := range []schema.GroupKind{owner.ReplicaSet, owner.Job} {

@@ -36,6 +36,7 @@ import (
 	"github.com/runwatch/runwatch/agents/sensor/packages"
 	"github.com/runwatch/runwatch/agents/sensor/proctable"
 	"github.com/runwatch/runwatch/agents/transport"
+	"github.com/runwatch/runwatch/domain/pkgid"
 	runwatchv1 "github.com/runwatch/runwatch/proto/gen/runwatch/v1"
 )
 
@@ -172,7 +173,6 @@ type counters struct {
 	unresolvedHashes atomic.Uint64
 	recordsOut       atomic.Uint64
 	dedupKeys        atomic.Int64
-	procs            atomic.Int64
 }
 
 // New makes a sensor; Run starts it.
@@ -240,7 +240,7 @@ func (s *Sensor) Status() Status {
 		UnresolvedHashes: s.c.unresolvedHashes.Load(),
 		RecordsOut:       s.c.recordsOut.Load(),
 		DedupKeys:        s.c.dedupKeys.Load(),
-		Processes:        s.c.procs.Load(),
+		Processes:        int64(s.procs.Len()), // the table is safe for concurrent use
 		HashCacheHits:    hits,
 		HashCacheMisses:  misses,
 	}
@@ -375,7 +375,6 @@ func (s *Sensor) bootstrap() {
 		s.procs.Exec(proctable.Process{PID: uint32(pid), Exe: proctable.ExeOf(s.cfg.ProcRoot, uint32(pid)), Container: containerKey(ref)})
 		n++
 	}
-	s.c.procs.Store(int64(s.procs.Len()))
 	s.logger.Debug("process table bootstrapped from /proc", "processes", n)
 }
 
@@ -495,12 +494,12 @@ func (s *Sensor) pinnedRoot(cg cgroupIDs) string {
 func (s *Sensor) releasePins() {
 	s.pinMu.Lock()
 	defer s.pinMu.Unlock()
-	var keys []cgroupIDs
-	s.pins.Range(func(k cgroupIDs, _ pinnedRoot) bool { keys = append(keys, k); return true })
-	for _, k := range keys {
-		if p, ok := s.pins.Peek(k); ok {
-			p.f.Close()
+	for {
+		k, p, ok := s.pins.Oldest()
+		if !ok {
+			return
 		}
+		p.f.Close()
 		s.pins.Remove(k)
 	}
 }
@@ -534,7 +533,6 @@ func (s *Sensor) handle(ev kernel.Event) {
 		s.c.fileLoads.Add(1)
 		s.handleFile(e)
 	}
-	s.c.procs.Store(int64(s.procs.Len()))
 }
 
 func drift(ref cgroup.Ref, ff kernel.FileFlags) bool {
@@ -555,16 +553,7 @@ func (s *Sensor) handleExec(e *kernel.Exec) {
 	k := dedup.Key{Kind: keyExec, Container: key, Path: e.Path, SHA256: sha}
 	at := s.wallTime(e.BootNS)
 	ok := s.execs.Observe(k, at, func() *runwatchv1.ProcessExecution {
-		if roots == nil {
-			roots = s.roots(e.TGID, key, idsOf(&e.Header))
-		}
-		purls, preason := s.ident.Identify(roots, e.Path, sha, packages.KindExecutable, func() (*os.File, string) {
-			return content.Open(roots, e.Path, id)
-		})
-		parentExe := parent.Exe
-		if parentExe == "" {
-			parentExe = proctable.ExeOf(s.cfg.ProcRoot, e.PPID)
-		}
+		purls, preason := s.packagesOf(&e.Header, key, roots, e.Path, sha, packages.KindExecutable, id)
 		argv := make([]string, len(e.Argv))
 		for i, a := range e.Argv {
 			argv[i] = utf8(a)
@@ -578,7 +567,7 @@ func (s *Sensor) handleExec(e *kernel.Exec) {
 			Uid:                  e.UID,
 			Pid:                  e.TGID,
 			ParentPid:            e.PPID,
-			ParentExecutablePath: utf8(parentExe),
+			ParentExecutablePath: utf8(s.exe(parent, e.PPID)),
 			Comm:                 e.Comm,
 			Drift:                drift(ref, e.FileFlags),
 			PackagePurls:         purls,
@@ -586,8 +575,33 @@ func (s *Sensor) handleExec(e *kernel.Exec) {
 		}
 	})
 	if !ok {
-		s.c.dedupOverflow.Store(s.execs.Overflow() + s.files.Overflow())
+		s.countOverflow()
 	}
+}
+
+// packagesOf names the packages of a file seen for the first time in its
+// container. roots are those its hash was read through, nil when the hash
+// came from the cache.
+func (s *Sensor) packagesOf(h *kernel.Header, key string, roots []string, p, sha string, kind packages.FileKind, id content.Identity) (purls []string, reason string) {
+	if roots == nil {
+		roots = s.roots(h.TGID, key, idsOf(h))
+	}
+	return s.ident.Identify(roots, p, sha, kind, func() (*os.File, string) {
+		return content.Open(roots, p, id)
+	})
+}
+
+// exe is the executable of pid: as the process table holds it, or, for a
+// process that started before the sensor, as /proc shows it.
+func (s *Sensor) exe(known proctable.Process, pid uint32) string {
+	if known.Exe != "" {
+		return known.Exe
+	}
+	return proctable.ExeOf(s.cfg.ProcRoot, pid)
+}
+
+func (s *Sensor) countOverflow() {
+	s.c.dedupOverflow.Store(s.execs.Overflow() + s.files.Overflow())
 }
 
 func pathReason(truncated bool) string {
@@ -607,22 +621,13 @@ func joinReasons(rs ...string) string {
 	return strings.Join(out, "; ")
 }
 
-// isArchive mirrors the kernel filter's suffixes.
-func isArchive(p string) bool {
-	switch path.Ext(p) {
-	case ".jar", ".war", ".ear":
-		return true
-	}
-	return false
-}
-
 func (s *Sensor) handleFile(e *kernel.FileLoad) {
 	var kind runwatchv1.FileKind
 	var pkind packages.FileKind
 	switch {
 	case e.Op == kernel.OpMmapExec:
 		kind, pkind = runwatchv1.FileKind_FILE_KIND_SHARED_LIBRARY, packages.KindSharedLibrary
-	case e.Op == kernel.OpOpen && isArchive(e.Path):
+	case e.Op == kernel.OpOpen && pkgid.IsArchive(e.Path): // the kernel filter's suffixes
 		kind, pkind = runwatchv1.FileKind_FILE_KIND_JAR, packages.KindJar
 	case e.Op == kernel.OpScript:
 		kind, pkind = runwatchv1.FileKind_FILE_KIND_SCRIPT, packages.KindOther
@@ -643,29 +648,20 @@ func (s *Sensor) handleFile(e *kernel.FileLoad) {
 	sha, reason, roots := s.hash(e.TGID, key, idsOf(&e.Header), e.Path, id)
 	k := dedup.Key{Kind: keyFile + int(kind), Container: key, Path: e.Path, SHA256: sha}
 	ok := s.files.Observe(k, s.wallTime(e.BootNS), func() *runwatchv1.FileLoad {
-		if roots == nil {
-			roots = s.roots(e.TGID, key, idsOf(&e.Header))
-		}
-		purls, preason := s.ident.Identify(roots, e.Path, sha, pkind, func() (*os.File, string) {
-			return content.Open(roots, e.Path, id)
-		})
-		loader := proc.Exe
-		if loader == "" {
-			loader = proctable.ExeOf(s.cfg.ProcRoot, e.TGID)
-		}
+		purls, preason := s.packagesOf(&e.Header, key, roots, e.Path, sha, pkind, id)
 		return &runwatchv1.FileLoad{
 			Container:        containerRef(ref),
 			Path:             utf8(e.Path),
 			Sha256:           sha,
 			Kind:             kind,
 			PackagePurls:     purls,
-			LoadedByPath:     utf8(loader),
+			LoadedByPath:     utf8(s.exe(proc, e.TGID)),
 			Drift:            drift(ref, e.FileFlags),
 			UnresolvedReason: joinReasons(reason, pathReason(e.PathTruncated), preason),
 		}
 	})
 	if !ok {
-		s.c.dedupOverflow.Store(s.execs.Overflow() + s.files.Overflow())
+		s.countOverflow()
 	}
 }
 
@@ -689,7 +685,7 @@ func (s *Sensor) flush(out Output) {
 		out.Deliver(req)
 	}
 	s.c.dedupKeys.Store(int64(s.execs.Len() + s.files.Len()))
-	s.c.dedupOverflow.Store(s.execs.Overflow() + s.files.Overflow())
+	s.countOverflow()
 }
 
 // keyRef rebuilds the container reference of a later report from its key.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/runwatch/runwatch/agents/internal/sensortest/fixture"
 	"github.com/runwatch/runwatch/agents/internal/sensortest/privtest"
+	"github.com/runwatch/runwatch/agents/internal/testenv"
 	"github.com/runwatch/runwatch/agents/sensor/cgroup"
 	"github.com/runwatch/runwatch/agents/sensor/kernel"
 	runwatchv1 "github.com/runwatch/runwatch/proto/gen/runwatch/v1"
@@ -85,7 +86,7 @@ func startSensor(t *testing.T, cfg Config) (*Sensor, *capture) {
 	}
 	cfg.HostRoot = "/"
 	cfg.NodeName = "test-node"
-	s := New(cfg, privtest.Logger(t))
+	s := New(cfg, testenv.Logger(t))
 	out := &capture{}
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan kernel.HookMode, 1)

@@ -19,7 +19,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 
@@ -50,6 +49,7 @@ type options struct {
 	flush          time.Duration
 	print          bool
 	logLevel       string
+	level          slog.Level
 	labelPoll      time.Duration
 	memoryLimit    int64
 	pprof          bool
@@ -112,6 +112,9 @@ func parseFlags(args []string) (*options, error) {
 		}
 		o.nodeName = h
 	}
+	if err := o.level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", o.logLevel)
+	}
 	mode, err := kernel.ParseHookMode(o.hookMode)
 	if err != nil {
 		return nil, err
@@ -144,12 +147,8 @@ func parseFlags(args []string) (*options, error) {
 	return o, nil
 }
 
-func newLogger(level string) *slog.Logger {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
-		l = slog.LevelInfo
-	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+func newLogger(level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }
 
 func main() {
@@ -161,7 +160,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "runwatch-sensor:", err)
 		os.Exit(2)
 	}
-	logger := newLogger(opts.logLevel)
+	logger := newLogger(opts.level)
 	if opts.memoryLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(opts.memoryLimit)
 	}

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 )
@@ -31,6 +32,9 @@ func TestParseFlags(t *testing.T) {
 		{name: "print mode needs no platform", args: []string{"--host", "--print"}, check: func(o *options) bool { return o.print }},
 		{name: "unknown hook mode", args: []string{"--host", "--print", "--hook-mode", "kprobe"}, wantErr: "unknown hook mode"},
 		{name: "ring buffer must be a power of two", args: []string{"--host", "--print", "--ring-buffer-bytes", "1000"}, wantErr: "power of two"},
+		{name: "an unknown log level is refused", args: []string{"--host", "--print", "--log-level", "verbose"}, wantErr: "--log-level"},
+		{name: "log level from the environment", args: []string{"--host", "--print"}, env: map[string]string{"RUNWATCH_LOG_LEVEL": "debug"},
+			check: func(o *options) bool { return o.level == slog.LevelDebug }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

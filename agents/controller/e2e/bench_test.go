@@ -94,13 +94,13 @@ func BenchmarkInventory(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		dir := b.TempDir()
 		pl := startPlatform(b, dir, "")
-		token := pl.createToken(b, fmt.Sprintf("scale-%d", i))
-		inv := pl.inventory()
+		token := pl.CreateToken(b, fmt.Sprintf("scale-%d", i))
+		inv := pl.Inventory()
 		filter := &runwatchv1.Filter{Namespace: benchNS, Window: runwatchv1.TimeWindow_TIME_WINDOW_NOW}
 
 		b.StartTimer()
 		start := time.Now()
-		ctl := startController(b, dir, pl.url, token, "scale")
+		ctl := startController(b, dir, pl.URL, token, "scale")
 		var complete time.Duration
 		for {
 			got, err := containers(ctx, inv, filter)
@@ -109,7 +109,7 @@ func BenchmarkInventory(b *testing.B) {
 				break
 			}
 			if time.Since(start) > 3*time.Minute {
-				b.Fatalf("the inventory is not complete after 3 minutes (%v; %s):\n%s", err, describe(got), tailFile(ctl.log))
+				b.Fatalf("the inventory is not complete after 3 minutes (%v; %s):\n%s", err, describe(got), ctl.Tail())
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -118,7 +118,7 @@ func BenchmarkInventory(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		ingest, err := pl.rpcSeconds("/runwatch.v1.ControllerService/ReportInventory")
+		ingest, err := pl.RPCSeconds("/runwatch.v1.ControllerService/ReportInventory")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -146,18 +146,18 @@ func BenchmarkInventory(b *testing.B) {
 				visibleAt = time.Now()
 			}
 			if time.Since(rolloutStart) > 3*time.Minute {
-				b.Fatalf("rollout not visible after 3 minutes (pods ran: %v; %s):\n%s", !ranAt.IsZero(), describe(got), tailFile(ctl.log))
+				b.Fatalf("rollout not visible after 3 minutes (pods ran: %v; %s):\n%s", !ranAt.IsZero(), describe(got), ctl.Tail())
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 		if ranAt.IsZero() {
 			ranAt = visibleAt
 		}
-		rss, err := ctl.peakRSS()
+		rss, err := ctl.PeakRSS()
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := ctl.stop(); err != nil {
+		if err := ctl.Stop(); err != nil {
 			b.Errorf("controller stop: %v", err)
 		}
 		b.ReportMetric(complete.Seconds(), "s/inventory")

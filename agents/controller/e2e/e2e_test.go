@@ -14,8 +14,6 @@ import (
 	runwatchv1 "github.com/runwatch/runwatch/proto/gen/runwatch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/runwatch/runwatch/agents/internal/kubetest"
 )
@@ -25,26 +23,6 @@ const (
 	digestB = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	digestC = "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 )
-
-func waitRunning(tb testing.TB, kube kubernetes.Interface, ns, selector string, n int, timeout time.Duration) {
-	tb.Helper()
-	err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-		list, err := kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector, ResourceVersion: "0"})
-		if err != nil {
-			return false, nil
-		}
-		running := 0
-		for _, p := range list.Items {
-			if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
-				running++
-			}
-		}
-		return running == n && len(list.Items) == n, nil
-	})
-	if err != nil {
-		tb.Fatalf("waiting for %d running pods %q in %s: %v", n, selector, ns, err)
-	}
-}
 
 func httpGet(t *testing.T, url string) string {
 	t.Helper()
@@ -123,15 +101,15 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 	if _, err := kube.CoreV1().Pods(space).UpdateStatus(ctx, bare, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitRunning(t, kube, space, "app=web", 3, time.Minute)
-	waitRunning(t, kube, space, "app=worker", 1, time.Minute)
+	kubetest.WaitPodsRunning(t, kube, space, "app=web", 3)
+	kubetest.WaitPodsRunning(t, kube, space, "app=worker", 1)
 
 	dir := t.TempDir()
 	pl := startPlatform(t, dir, "")
-	token := pl.createToken(t, "e2e")
-	ctl := startController(t, dir, pl.url, token, "e2e-cluster")
-	waitReady(t, ctl.proc, ctl.health+"/readyz", 60*time.Second)
-	inv := pl.inventory()
+	token := pl.CreateToken(t, "e2e")
+	ctl := startController(t, dir, pl.URL, token, "e2e-cluster")
+	ctl.WaitReady(t, ctl.health+"/readyz", 60*time.Second)
+	inv := pl.Inventory()
 	now := &runwatchv1.Filter{Namespace: space, Window: runwatchv1.TimeWindow_TIME_WINDOW_NOW}
 
 	eventually(t, 30*time.Second, "all containers with workloads and digests", func() error {
@@ -324,7 +302,7 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 		}
 		return nil
 	})
-	if err := pl.stop(); err != nil {
+	if err := pl.Stop(); err != nil {
 		t.Fatalf("platform stop: %v", err)
 	}
 	if err := kube.CoreV1().Pods(space).Delete(ctx, ghost.Name, metav1.DeleteOptions{GracePeriodSeconds: new(int64)}); err != nil {
@@ -339,10 +317,10 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 	if _, err := kube.AppsV1().Deployments(space).Update(ctx, dep, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitRunning(t, kube, space, "app=web", 5, time.Minute)
+	kubetest.WaitPodsRunning(t, kube, space, "app=web", 5)
 	time.Sleep(2 * time.Second) // the controller notices the outage
-	pl2 := startPlatform(t, dir, pl.addr)
-	inv = pl2.inventory()
+	pl2 := startPlatform(t, dir, pl.Addr)
+	inv = pl2.Inventory()
 	eventually(t, 90*time.Second, "the changes made while the platform was down", func() error {
 		got, err := containers(ctx, inv, now)
 		if err != nil {
@@ -374,8 +352,8 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 
 	// The controller stops cleanly on SIGTERM, and says so: the platform
 	// shows it disconnected at once, not when its heartbeats go stale.
-	if err := ctl.stop(); err != nil {
-		t.Errorf("controller exit on SIGTERM: %v\n%s", err, tailFile(ctl.log))
+	if err := ctl.Stop(); err != nil {
+		t.Errorf("controller exit on SIGTERM: %v\n%s", err, ctl.Tail())
 	}
 	res, err := inv.ListClusters(ctx, connect.NewRequest(&runwatchv1.ListClustersRequest{Filter: &runwatchv1.Filter{Cluster: "e2e"}}))
 	if err != nil {
@@ -397,10 +375,10 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 	if _, err := kube.AppsV1().Deployments(space).Update(ctx, dep, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitRunning(t, kube, space, "app=web", 2, time.Minute)
+	kubetest.WaitPodsRunning(t, kube, space, "app=web", 2)
 	dir2 := t.TempDir()
-	ctl2 := startController(t, dir2, pl2.url, token, "e2e-cluster")
-	waitReady(t, ctl2.proc, ctl2.health+"/readyz", 60*time.Second)
+	ctl2 := startController(t, dir2, pl2.URL, token, "e2e-cluster")
+	ctl2.WaitReady(t, ctl2.health+"/readyz", 60*time.Second)
 	eventually(t, 30*time.Second, "the snapshot of a new controller reconciled", func() error {
 		got, err := containers(ctx, inv, now)
 		if err != nil {
@@ -411,7 +389,7 @@ func TestInventoryThroughThePlatform(t *testing.T) {
 		}
 		return nil
 	})
-	if err := ctl2.stop(); err != nil {
+	if err := ctl2.Stop(); err != nil {
 		t.Errorf("controller exit on SIGTERM: %v", err)
 	}
 }

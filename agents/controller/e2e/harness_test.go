@@ -11,14 +11,8 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,6 +21,8 @@ import (
 	"github.com/runwatch/runwatch/proto/gen/runwatch/v1/runwatchv1connect"
 
 	"github.com/runwatch/runwatch/agents/internal/kubetest"
+	"github.com/runwatch/runwatch/agents/internal/proctest"
+	"github.com/runwatch/runwatch/agents/internal/testenv"
 )
 
 const adminToken = "e2e-admin-token-0123456789abcdef"
@@ -46,11 +42,7 @@ func runTests(m *testing.M) int {
 	if f := flag.Lookup("test.list"); f != nil && f.Value.String() != "" {
 		return m.Run()
 	}
-	root, err := filepath.Abs("../../..")
-	if err != nil {
-		log.Print(err)
-		return 1
-	}
+	root := proctest.RepoRoot()
 	if _, err := os.Stat(filepath.Join(root, "platform/cmd/runwatch-platform")); err != nil {
 		setupErr = fmt.Errorf("the platform is not in this tree: %w", err)
 		return m.Run()
@@ -70,10 +62,8 @@ func runTests(m *testing.M) int {
 		{root, platformBin, "./platform/cmd/runwatch-platform"},
 		{filepath.Join(root, "agents"), ctlBin, "./cmd/runwatch-controller"},
 	} {
-		cmd := exec.Command("go", "build", "-o", b.out, b.pkg)
-		cmd.Dir, cmd.Stdout, cmd.Stderr = b.dir, os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			log.Printf("build %s: %v", b.pkg, err)
+		if err := proctest.Build(b.dir, b.pkg, b.out); err != nil {
+			log.Print(err)
 			return 1
 		}
 	}
@@ -92,176 +82,14 @@ func runTests(m *testing.M) int {
 func need(tb testing.TB) *kubetest.Cluster {
 	tb.Helper()
 	if cluster == nil {
-		if os.Getenv("CI") != "" {
-			tb.Fatal(setupErr)
-		}
-		tb.Skip(setupErr)
+		testenv.Missing(tb, setupErr)
 	}
 	return cluster
 }
 
-// proc is a binary the test started.
-type proc struct {
-	cmd  *exec.Cmd
-	log  string
-	done chan error
-}
-
-func start(tb testing.TB, logPath string, env []string, bin string, args ...string) *proc {
+func startPlatform(tb testing.TB, dataDir, addr string) *proctest.Platform {
 	tb.Helper()
-	f, err := os.Create(logPath)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	p := &proc{cmd: cmd, log: logPath, done: make(chan error, 1)}
-	go func() { p.done <- cmd.Wait(); f.Close() }()
-	return p
-}
-
-// stop sends SIGTERM and waits; it returns the exit error (nil on exit 0).
-func (p *proc) stop() error {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		p.done <- err
-		return err
-	case <-time.After(20 * time.Second):
-		_ = p.cmd.Process.Kill()
-		return fmt.Errorf("%s did not stop within 20s", filepath.Base(p.cmd.Path))
-	}
-}
-
-// peakRSS is the process's high-water resident set size, in bytes.
-func (p *proc) peakRSS() (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, err := strconv.ParseInt(f[1], 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", p.cmd.Process.Pid)
-}
-
-func freeAddr(tb testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func waitReady(tb testing.TB, p *proc, url string, timeout time.Duration) {
-	tb.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case err := <-p.done:
-			p.done <- err
-			tb.Fatalf("%s exited (%v):\n%s", filepath.Base(p.cmd.Path), err, tailFile(p.log))
-		default:
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("%s not ready after %s:\n%s", url, timeout, tailFile(p.log))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func tailFile(path string) string {
-	b, _ := os.ReadFile(path)
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) > 30 {
-		lines = lines[len(lines)-30:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// platform is a runwatch-platform process on SQLite.
-type platform struct {
-	*proc
-	url, addr, dataDir string
-}
-
-func startPlatform(tb testing.TB, dataDir, addr string) *platform {
-	tb.Helper()
-	if addr == "" {
-		addr = freeAddr(tb)
-	}
-	p := start(tb, filepath.Join(dataDir, "platform.log"), []string{"RUNWATCH_ADMIN_TOKEN=" + adminToken},
-		platformBin, "--listen", addr, "--data-dir", dataDir, "--log-level", "info")
-	pl := &platform{proc: p, url: "http://" + addr, addr: addr, dataDir: dataDir}
-	tb.Cleanup(func() { _ = p.stop() })
-	waitReady(tb, p, pl.url+"/readyz", 30*time.Second)
-	return pl
-}
-
-// rpcSeconds sums the platform's runwatch_rpc_duration_seconds for a
-// procedure, from its /metrics.
-func (p *platform) rpcSeconds(procedure string) (float64, error) {
-	resp, err := http.Get(p.url + "/metrics")
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	prefix := `runwatch_rpc_duration_seconds_sum{procedure="` + procedure + `"}`
-	for sc.Scan() {
-		if line := sc.Text(); strings.HasPrefix(line, prefix) {
-			return strconv.ParseFloat(strings.TrimSpace(strings.TrimPrefix(line, prefix)), 64)
-		}
-	}
-	return 0, fmt.Errorf("no %s in the platform's metrics", prefix)
-}
-
-func h2c() *http.Client {
-	tr := &http.Transport{}
-	tr.Protocols = new(http.Protocols)
-	tr.Protocols.SetUnencryptedHTTP2(true)
-	return &http.Client{Transport: tr, Timeout: 60 * time.Second}
-}
-
-func adminOpts() []connect.ClientOption {
-	return []connect.ClientOption{connect.WithGRPC(), connect.WithInterceptors(connect.UnaryInterceptorFunc(
-		func(next connect.UnaryFunc) connect.UnaryFunc {
-			return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-				req.Header().Set("Authorization", "Bearer "+adminToken)
-				return next(ctx, req)
-			}
-		}))}
-}
-
-func (p *platform) inventory() runwatchv1connect.InventoryServiceClient {
-	return runwatchv1connect.NewInventoryServiceClient(h2c(), p.url, adminOpts()...)
-}
-
-func (p *platform) createToken(tb testing.TB, clusterName string) string {
-	tb.Helper()
-	admin := runwatchv1connect.NewAdminServiceClient(h2c(), p.url, adminOpts()...)
-	res, err := admin.CreateRegistrationToken(context.Background(), connect.NewRequest(&runwatchv1.CreateRegistrationTokenRequest{ClusterName: clusterName}))
-	if err != nil {
-		tb.Fatalf("create registration token: %v", err)
-	}
-	return res.Msg.Token
+	return proctest.StartPlatform(tb, platformBin, dataDir, addr, adminToken)
 }
 
 // containers lists every container the filter matches, all pages.
@@ -283,7 +111,7 @@ func containers(ctx context.Context, inv runwatchv1connect.InventoryServiceClien
 
 // controllerProc is a runwatch-controller process.
 type controllerProc struct {
-	*proc
+	*proctest.Proc
 	health string
 }
 
@@ -294,18 +122,18 @@ func startController(tb testing.TB, dir, platformURL, token, clusterName string,
 	if err := c.WriteKubeconfig(kubeconfig, c.AdminToken); err != nil {
 		tb.Fatal(err)
 	}
-	listen := freeAddr(tb)
+	listen := proctest.FreeAddr(tb)
 	args := append([]string{"--platform", platformURL, "--kubeconfig", kubeconfig, "--listen", listen, "--log-format", "json"}, extra...)
-	p := start(tb, filepath.Join(dir, "controller.log"),
+	p := proctest.Start(tb, filepath.Join(dir, "controller.log"),
 		[]string{"RUNWATCH_TOKEN=" + token, "RUNWATCH_CLUSTER_NAME=" + clusterName}, ctlBin, args...)
-	tb.Cleanup(func() { _ = p.stop() })
-	return &controllerProc{proc: p, health: "http://" + listen}
+	tb.Cleanup(func() { _ = p.Stop() })
+	return &controllerProc{Proc: p, health: "http://" + listen}
 }
 
 // snapshotTook reads the duration of the controller's last snapshot from
 // its log ("snapshot sent" ... "took").
 func (c *controllerProc) snapshotTook() (time.Duration, error) {
-	f, err := os.Open(c.log)
+	f, err := os.Open(c.Log)
 	if err != nil {
 		return 0, err
 	}
@@ -324,7 +152,7 @@ func (c *controllerProc) snapshotTook() (time.Duration, error) {
 		}
 	}
 	if took == 0 {
-		return 0, fmt.Errorf("no snapshot in %s", c.log)
+		return 0, fmt.Errorf("no snapshot in %s", c.Log)
 	}
 	return took, nil
 }

@@ -3,6 +3,8 @@ package image
 import (
 	"fmt"
 	"strings"
+
+	"github.com/runwatch/runwatch/domain"
 )
 
 // Digest is a content digest, "<algorithm>:<hex>", e.g. "sha256:…".
@@ -24,22 +26,22 @@ var hexLengths = map[string]int{"sha256": 64, "sha512": 128}
 func ParseDigest(s string) (Digest, error) {
 	alg, enc, ok := strings.Cut(s, ":")
 	if !ok {
-		return "", fmt.Errorf("digest %q: no algorithm", truncate(s))
+		return "", fmt.Errorf("digest %q: no algorithm", domain.Clip(s))
 	}
 	if !validAlgorithm(alg) {
-		return "", fmt.Errorf("digest %q: invalid algorithm %q", truncate(s), truncate(alg))
+		return "", fmt.Errorf("digest %q: invalid algorithm %q", domain.Clip(s), domain.Clip(alg))
 	}
 	for i := 0; i < len(enc); i++ {
 		if c := enc[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return "", fmt.Errorf("digest %q: not lower-case hex", truncate(s))
+			return "", fmt.Errorf("digest %q: not lower-case hex", domain.Clip(s))
 		}
 	}
 	if want, known := hexLengths[alg]; known {
 		if len(enc) != want {
-			return "", fmt.Errorf("digest %q: %s needs %d hex characters, has %d", truncate(s), alg, want, len(enc))
+			return "", fmt.Errorf("digest %q: %s needs %d hex characters, has %d", domain.Clip(s), alg, want, len(enc))
 		}
 	} else if len(enc) < 32 || len(enc) > 256 {
-		return "", fmt.Errorf("digest %q: %d hex characters is not a digest", truncate(s), len(enc))
+		return "", fmt.Errorf("digest %q: %d hex characters is not a digest", domain.Clip(s), len(enc))
 	}
 	return Digest(s), nil
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/runwatch/runwatch/domain"
 )
 
 // IDKind says what the digest in an image id is.
@@ -58,21 +60,21 @@ func ParseID(s string) (ID, error) {
 	rest := s
 	if scheme, after, ok := strings.Cut(s, "://"); ok {
 		if !validScheme(scheme) {
-			return ID{}, fmt.Errorf("image id %q: invalid scheme %q", truncate(s), truncate(scheme))
+			return ID{}, fmt.Errorf("image id %q: invalid scheme %q", domain.Clip(s), domain.Clip(scheme))
 		}
 		id.Scheme, rest = scheme, after
 	}
 	if !strings.Contains(rest, "@") {
 		d, err := ParseDigest(rest)
 		if err != nil {
-			return ID{}, fmt.Errorf("image id %q: neither repo@digest nor a bare digest: %w", truncate(s), err)
+			return ID{}, fmt.Errorf("image id %q: neither repo@digest nor a bare digest: %w", domain.Clip(s), err)
 		}
 		id.Kind, id.Digest = LocalID, d
 		return id, nil
 	}
 	ref, err := ParseReference(rest)
 	if err != nil {
-		return ID{}, fmt.Errorf("image id %q: %w", truncate(s), err)
+		return ID{}, fmt.Errorf("image id %q: %w", domain.Clip(s), err)
 	}
 	id.Kind, id.Repository, id.Digest = RepoDigest, ref.Repository(), ref.Digest
 	return id, nil
@@ -101,6 +103,9 @@ type Running struct {
 	// Note says why Digest is empty, or where it came from when that is
 	// not the image id; empty when the image id gave it.
 	Note string
+	// Err is why the image id could not be parsed; nil when it parsed or
+	// was not reported yet.
+	Err error
 }
 
 // ResolveRunning decides the registry digest a container runs. The image id
@@ -109,19 +114,19 @@ type Running struct {
 // pulled exactly that digest); otherwise the digest stays unknown rather than
 // naming the config digest as if a registry served it.
 func ResolveRunning(specImage, imageID string) Running {
-	spec, specErr := ParseReference(specImage)
 	id, err := ParseID(imageID)
 	switch {
 	case errors.Is(err, ErrEmptyID):
 		return Running{Note: "the runtime has not reported an image id yet"}
 	case err != nil:
-		return Running{Note: err.Error()}
+		return Running{Note: err.Error(), Err: err}
 	case id.Kind == RepoDigest:
 		return Running{Digest: id.Digest, Repository: id.Repository}
-	case specErr == nil && spec.Digest != "":
+	}
+	// A local id: only a spec pinned by digest names the registry digest.
+	if spec, err := ParseReference(specImage); err == nil && spec.Digest != "" {
 		return Running{Digest: spec.Digest, Repository: spec.Repository(),
 			Note: "digest from the pinned spec reference; the runtime reported only its local image id"}
-	default:
-		return Running{Note: "the runtime reported only its local image id " + string(id.Digest) + ", not a registry digest"}
 	}
+	return Running{Note: "the runtime reported only its local image id " + string(id.Digest) + ", not a registry digest"}
 }

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/runwatch/runwatch/domain"
 )
 
 // DefaultDomain is the registry a reference without one names, as the
@@ -92,23 +94,23 @@ func ParseReference(s string) (Reference, error) {
 	if name == "" {
 		return Reference{}, fmt.Errorf("image reference %q: no repository name", s)
 	}
-	domain, path := splitDomain(name)
-	if domain != "" && !validDomain(domain) {
-		return Reference{}, fmt.Errorf("image reference %q: invalid registry %q", s, domain)
+	registry, path := splitDomain(name)
+	if registry != "" && !validDomain(registry) {
+		return Reference{}, fmt.Errorf("image reference %q: invalid registry %q", s, registry)
 	}
 	if !validPath(path) {
 		return Reference{}, fmt.Errorf("image reference %q: invalid repository path %q", s, path)
 	}
-	if domain == "" || domain == "index.docker.io" {
-		domain = DefaultDomain
+	if registry == "" || registry == "index.docker.io" {
+		registry = DefaultDomain
 	}
-	if domain == DefaultDomain && !strings.Contains(path, "/") {
+	if registry == DefaultDomain && !strings.Contains(path, "/") {
 		path = "library/" + path
 	}
-	ref.Domain, ref.Path = domain, path
+	ref.Domain, ref.Path = registry, path
 	// Bounded after normalising, so that the normal form always parses.
 	if len(ref.Repository()) > maxNameLength {
-		return Reference{}, fmt.Errorf("image reference %q: repository name longer than %d characters", truncate(s), maxNameLength)
+		return Reference{}, fmt.Errorf("image reference %q: repository name longer than %d characters", domain.Clip(s), maxNameLength)
 	}
 	return ref, nil
 }
@@ -265,12 +267,3 @@ func isAlnumLower(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <=
 func isAlnum(c byte) bool      { return isAlnumLower(c) || c >= 'A' && c <= 'Z' }
 func isWord(c byte) bool       { return isAlnum(c) || c == '_' }
 func isHex(c byte) bool        { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
-
-// truncate keeps error messages readable when the input is huge.
-func truncate(s string) string {
-	const max = 80
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "…"
-}

@@ -19,17 +19,15 @@ import (
 	"github.com/runwatch/runwatch/agents/controller/image"
 	"github.com/runwatch/runwatch/agents/controller/owner"
 	"github.com/runwatch/runwatch/agents/controller/provider"
+	"github.com/runwatch/runwatch/agents/sensor/nodelabel"
+	"github.com/runwatch/runwatch/domain"
+	rules "github.com/runwatch/runwatch/domain/inventory"
 )
 
-// SensorLabel is the node label that turns the sensor off on a node: a node
-// labelled runwatch.io/sensor=disabled is reported with sensor_disabled, and
-// the sensor DaemonSet's node affinity keeps its pod off that node.
-const (
-	SensorLabel         = "runwatch.io/sensor"
-	SensorLabelDisabled = "disabled"
-)
-
-// Node converts a node.
+// Node converts a node. A node is reported with sensor_disabled by the
+// sensor's own rule (nodelabel.Disabled), the rule by which the sensor stands
+// down and the DaemonSet's node affinity keeps its pod off the node: the
+// platform must not show a node as disabled while a sensor runs on it.
 func Node(n *corev1.Node) *runwatchv1.NodeInfo {
 	info := n.Status.NodeInfo
 	ready := false
@@ -49,7 +47,7 @@ func Node(n *corev1.Node) *runwatchv1.NodeInfo {
 		ProviderId:              n.Spec.ProviderID,
 		Provider:                provider.FromProviderID(n.Spec.ProviderID),
 		Labels:                  copyLabels(n.Labels),
-		SensorDisabled:          strings.EqualFold(n.Labels[SensorLabel], SensorLabelDisabled),
+		SensorDisabled:          nodelabel.Disabled(n.Labels),
 		Ready:                   ready,
 		CreatedAt:               timestamp(n.CreationTimestamp),
 	}
@@ -188,10 +186,8 @@ func container(kind runwatchv1.ContainerKind, name, specImage string, st *corev1
 	c.ImageId = st.ImageID
 	running := image.ResolveRunning(specImage, st.ImageID)
 	c.ImageDigest = string(running.Digest)
-	if st.ImageID != "" && running.Digest == "" {
-		if _, err := image.ParseID(st.ImageID); err != nil {
-			warnings = append(warnings, Warning{Container: name, Message: err.Error()})
-		}
+	if running.Err != nil {
+		warnings = append(warnings, Warning{Container: name, Message: running.Err.Error()})
 	}
 	if st.ContainerID != "" {
 		runtime, id, err := ParseContainerID(st.ContainerID)
@@ -215,46 +211,32 @@ func container(kind runwatchv1.ContainerKind, name, specImage string, st *corev1
 	return c, warnings
 }
 
-// maxContainerIDLength bounds what is accepted as a container id; runtimes
-// use 64 hex characters.
-const maxContainerIDLength = 128
-
 // ParseContainerID splits a status containerID, "<runtime>://<id>", e.g.
-// "containerd://4f1c…". The id must be what runtimes use (letters, digits,
-// "-", "_", ".") so that it can be joined with what the sensor reads from
+// "containerd://4f1c…". The id must pass the platform's own rule
+// (domain/inventory.ValidateContainerID: letters, digits, "-", "_", ".",
+// at most 128 characters), so the controller never sends an id the
+// platform refuses, and it can be joined with what the sensor reads from
 // cgroup paths.
 func ParseContainerID(s string) (runtime, id string, err error) {
 	runtime, id, ok := strings.Cut(s, "://")
 	if !ok {
-		return "", "", fmt.Errorf("container id %q: no <runtime>:// prefix", clip(s))
+		return "", "", fmt.Errorf("container id %q: no <runtime>:// prefix", domain.Clip(s))
 	}
 	if runtime == "" || len(runtime) > 32 {
-		return "", "", fmt.Errorf("container id %q: invalid runtime", clip(s))
+		return "", "", fmt.Errorf("container id %q: invalid runtime", domain.Clip(s))
 	}
 	for i := 0; i < len(runtime); i++ {
 		if c := runtime[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
-			return "", "", fmt.Errorf("container id %q: invalid runtime %q", clip(s), clip(runtime))
+			return "", "", fmt.Errorf("container id %q: invalid runtime %q", domain.Clip(s), domain.Clip(runtime))
 		}
 	}
 	if id == "" {
-		return "", "", fmt.Errorf("container id %q: empty id", clip(s))
+		return "", "", fmt.Errorf("container id %q: empty id", domain.Clip(s))
 	}
-	if len(id) > maxContainerIDLength {
-		return "", "", fmt.Errorf("container id %q: id longer than %d characters", clip(s), maxContainerIDLength)
-	}
-	for i := 0; i < len(id); i++ {
-		if c := id[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return "", "", fmt.Errorf("container id %q: invalid character %q", clip(s), c)
-		}
+	if err := rules.ValidateContainerID(id); err != nil {
+		return "", "", fmt.Errorf("status containerID %q: %w", domain.Clip(s), err)
 	}
 	return runtime, id, nil
-}
-
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
-	}
-	return s
 }
 
 func replicasOr1(r *int32) int32 {

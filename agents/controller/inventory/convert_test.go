@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/runwatch/runwatch/agents/controller/owner"
+	"github.com/runwatch/runwatch/agents/sensor/nodelabel"
 )
 
 const digestA = "sha256:4c0fdaa8b6341bfdeca5f18f7837462c80cff90527ee35ef185571e1c327beac"
@@ -49,6 +50,23 @@ func TestNode(t *testing.T) {
 	}
 	if got := Node(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "bare"}}); got.Ready || got.Provider != "" || got.CreatedAt != nil {
 		t.Fatalf("Node() of an empty node = %v", got)
+	}
+}
+
+// TestNodeSensorDisabledMatchesTheSensor: sensor_disabled follows the
+// rule the sensor and its DaemonSet's node affinity apply (label values
+// are case-sensitive), so a node is never shown disabled while a sensor
+// runs on it.
+func TestNodeSensorDisabledMatchesTheSensor(t *testing.T) {
+	for _, v := range []string{"disabled", "Disabled", "DISABLED", "enabled", ""} {
+		n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n", Labels: map[string]string{nodelabel.DisabledLabel: v}}}
+		if got, want := Node(n).SensorDisabled, nodelabel.Disabled(n.Labels); got != want {
+			t.Errorf("label %q: sensor_disabled %v, but the sensor stands down: %v", v, got, want)
+		}
+	}
+	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n", Labels: map[string]string{nodelabel.DisabledLabel: "Disabled"}}}
+	if Node(n).SensorDisabled {
+		t.Error(`runwatch.io/sensor=Disabled reported as sensor_disabled; the DaemonSet's affinity (NotIn ["disabled"]) still runs a sensor there`)
 	}
 }
 
@@ -207,6 +225,10 @@ func TestParseContainerID(t *testing.T) {
 		}
 	}
 }
+
+// maxContainerIDLength is the platform's bound on a container id
+// (domain/inventory.ValidateContainerID).
+const maxContainerIDLength = 128
 
 func FuzzParseContainerID(f *testing.F) {
 	for _, s := range []string{"containerd://" + cid, "docker://x", "", "://", "a://b://c"} {

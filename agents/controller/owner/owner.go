@@ -146,11 +146,6 @@ func controllerOf(refs []metav1.OwnerReference) *metav1.OwnerReference {
 	return nil
 }
 
-// ControllerOf is controllerOf for callers indexing objects by owner.
-func ControllerOf(obj metav1.Object) *metav1.OwnerReference {
-	return controllerOf(obj.GetOwnerReferences())
-}
-
 func groupKind(ref metav1.OwnerReference) schema.GroupKind {
 	gv, err := schema.ParseGroupVersion(ref.APIVersion)
 	if err != nil {

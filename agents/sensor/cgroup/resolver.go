@@ -111,12 +111,14 @@ func unescapeMount(s string) string {
 // cgroup was removed before it could be resolved).
 var ErrNotFound = errors.New("cgroup not found")
 
-// hierarchy resolves cgroup ids of one mounted hierarchy to paths.
+// hierarchy resolves cgroup ids of one mounted hierarchy to their
+// attribution. The cache holds the parsed Ref, not the path: an event from a
+// known cgroup (nearly every event) costs a map lookup, no parsing.
 type hierarchy struct {
 	root string
 
 	mu        sync.Mutex
-	cache     *lru.Cache[uint64, string]
+	cache     *lru.Cache[uint64, Ref]
 	lastWalk  time.Time
 	handleErr error // set once open_by_handle_at is known not to work here
 }
@@ -124,24 +126,26 @@ type hierarchy struct {
 const fileIDKernfs = 0xfe // FILEID_KERNFS: a cgroup's file handle is its 64-bit id
 
 func newHierarchy(root string, capacity int) *hierarchy {
-	return &hierarchy{root: root, cache: lru.New[uint64, string](capacity)}
+	return &hierarchy{root: root, cache: lru.New[uint64, Ref](capacity)}
 }
 
-// resolve returns the cgroup path ("/kubepods/...") of id.
-func (h *hierarchy) resolve(id uint64) (string, error) {
+// resolve returns the attribution of the cgroup id: ParsePath of its path
+// ("/kubepods/...").
+func (h *hierarchy) resolve(id uint64) (Ref, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if p, ok := h.cache.Get(id); ok {
-		return p, nil
+	if ref, ok := h.cache.Get(id); ok {
+		return ref, nil
 	}
 	if h.handleErr == nil {
 		p, err := h.byHandle(id)
 		if err == nil {
-			h.cache.Add(id, p)
-			return p, nil
+			ref := ParsePath(p)
+			h.cache.Add(id, ref)
+			return ref, nil
 		}
 		if errors.Is(err, unix.ESTALE) || errors.Is(err, unix.ENOENT) {
-			return "", fmt.Errorf("%w: id %d under %s", ErrNotFound, id, h.root)
+			return Ref{}, fmt.Errorf("%w: id %d under %s", ErrNotFound, id, h.root)
 		}
 		// EPERM (no CAP_DAC_READ_SEARCH), EOPNOTSUPP (old kernel): walk instead.
 		h.handleErr = err
@@ -179,12 +183,15 @@ func (h *hierarchy) byHandle(id uint64) (string, error) {
 // numbers (a cgroup id is its kernfs inode number). Every directory seen is
 // cached; walks are at most one a second, so a burst of unknown ids costs
 // one walk.
-func (h *hierarchy) byWalk(id uint64) (string, error) {
+func (h *hierarchy) byWalk(id uint64) (Ref, error) {
 	if time.Since(h.lastWalk) < time.Second {
-		return "", fmt.Errorf("%w: id %d under %s (walked less than 1s ago)", ErrNotFound, id, h.root)
+		return Ref{}, fmt.Errorf("%w: id %d under %s (walked less than 1s ago)", ErrNotFound, id, h.root)
 	}
 	h.lastWalk = time.Now()
-	found := ""
+	var (
+		found Ref
+		seen  bool
+	)
 	err := filepath.WalkDir(h.root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil // a cgroup removed during the walk
@@ -201,18 +208,18 @@ func (h *hierarchy) byWalk(id uint64) (string, error) {
 			return nil
 		}
 		rel, _ := filepath.Rel(h.root, p)
-		cg := "/" + strings.TrimPrefix(filepath.ToSlash(rel), ".")
-		h.cache.Add(st.Ino, cg)
+		ref := ParsePath("/" + strings.TrimPrefix(filepath.ToSlash(rel), "."))
+		h.cache.Add(st.Ino, ref)
 		if st.Ino == id {
-			found = cg
+			found, seen = ref, true
 		}
 		return nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("walk %s: %w", h.root, err)
+		return Ref{}, fmt.Errorf("walk %s: %w", h.root, err)
 	}
-	if found == "" {
-		return "", fmt.Errorf("%w: id %d under %s", ErrNotFound, id, h.root)
+	if !seen {
+		return Ref{}, fmt.Errorf("%w: id %d under %s", ErrNotFound, id, h.root)
 	}
 	return found, nil
 }
@@ -242,18 +249,16 @@ func NewAttributor(m Mounts, capacity int) *Attributor {
 func (a *Attributor) Attribute(v2ID, v1ID uint64) Ref {
 	var v2err error
 	if a.v2 != nil {
-		p, err := a.v2.resolve(v2ID)
-		if err == nil {
-			if ref := ParsePath(p); ref.Kind != KindHost || a.v1 == nil || v1ID == 0 {
-				return ref
-			}
+		ref, err := a.v2.resolve(v2ID)
+		if err == nil && (ref.Kind != KindHost || a.v1 == nil || v1ID == 0) {
+			return ref
 		}
 		v2err = err
 	}
 	if a.v1 != nil && v1ID != 0 {
-		p, err := a.v1.resolve(v1ID)
+		ref, err := a.v1.resolve(v1ID)
 		if err == nil {
-			return ParsePath(p)
+			return ref
 		}
 		return Ref{Kind: KindUnknown, Path: fmt.Sprintf("unresolved: memory cgroup %d: %v", v1ID, err)}
 	}

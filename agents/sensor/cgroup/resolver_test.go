@@ -40,7 +40,7 @@ garbage line
 
 // makeCgroup creates a Kubernetes-shaped cgroup under root and returns its
 // id (the directory's inode number) and path relative to root.
-func makeCgroup(t *testing.T, root, rel string) uint64 {
+func makeCgroup(t testing.TB, root, rel string) uint64 {
 	t.Helper()
 	dir := filepath.Join(root, rel)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -140,5 +140,26 @@ func TestMountsUnder(t *testing.T) {
 	}
 	if _, err := MountsUnder(t.TempDir()); err == nil {
 		t.Error("empty dir: want an error")
+	}
+}
+
+// BenchmarkAttributeCached is the sensor's per-event cost of attribution:
+// an event from a container whose cgroup was resolved before.
+func BenchmarkAttributeCached(b *testing.B) {
+	privtest.RequireBPF(b)
+	m, err := DiscoverMounts("/proc/self/mountinfo")
+	if err != nil || m.V2 == "" {
+		b.Fatalf("no cgroup2 mount: %v", err)
+	}
+	const id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	rel := "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod4b7e2a10_5c3d_4e6f_9a8b_7c6d5e4f3a2b.slice/cri-containerd-" + id + ".scope"
+	cgid := makeCgroup(b, m.V2, rel)
+	a := NewAttributor(m, 16)
+	if ref := a.Attribute(cgid, 0); ref.ContainerID != id {
+		b.Fatalf("attributed %+v", ref)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		a.Attribute(cgid, 0)
 	}
 }

@@ -51,12 +51,6 @@ func New[D any](capacity int) *Table[D] {
 	return &Table[D]{entries: lru.New[Key, *entry[D]](capacity), dirty: make(map[Key]struct{})}
 }
 
-// Known reports whether k is held; a known key needs no detail.
-func (t *Table[D]) Known(k Key) bool {
-	_, ok := t.entries.Peek(k)
-	return ok
-}
-
 // Observe records one sighting at time at. detail is called only for a new
 // key. It returns false when the sighting was dropped because the table was
 // full of unsent keys.
@@ -106,9 +100,6 @@ func (t *Table[D]) Drain(max int) []Item[D] {
 	}
 	return out
 }
-
-// Pending is the number of keys with something to send.
-func (t *Table[D]) Pending() int { return len(t.dirty) }
 
 // Len is the number of keys held.
 func (t *Table[D]) Len() int { return t.entries.Len() }

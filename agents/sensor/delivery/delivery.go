@@ -36,7 +36,6 @@ type Shipper struct {
 	rejected     atomic.Uint64 // batches the platform refused as invalid
 	rejectedRecs atomic.Uint64 // records the platform refused inside accepted batches
 	lastErr      atomic.Pointer[string]
-	lastDelivery atomic.Int64           // unix nanoseconds
 	restricted   atomic.Pointer[string] // the platform's reason, while over the entitlement
 }
 
@@ -111,29 +110,25 @@ type Stats struct {
 	SentRecords      uint64
 	RejectedBatches  uint64
 	RejectedRecords  uint64
-	SpooledBatches   int
 	SpooledRecords   int
 	SpooledBytes     int64
 	LastError        string
-	LastDelivery     time.Time
 }
 
 // Stats returns the counters.
 func (s *Shipper) Stats() Stats {
-	b, r, n := s.spool.Stats()
+	_, r, n := s.spool.Stats()
 	st := Stats{
 		SpoolFullRecords: s.spoolFull.Load(),
 		SentBatches:      s.sentBatches.Load(),
 		SentRecords:      s.sentRecords.Load(),
 		RejectedBatches:  s.rejected.Load(),
 		RejectedRecords:  s.rejectedRecs.Load(),
-		SpooledBatches:   b, SpooledRecords: r, SpooledBytes: n,
+		SpooledRecords:   r,
+		SpooledBytes:     n,
 	}
 	if e := s.lastErr.Load(); e != nil {
 		st.LastError = *e
-	}
-	if ns := s.lastDelivery.Load(); ns != 0 {
-		st.LastDelivery = time.Unix(0, ns)
 	}
 	return st
 }
@@ -163,6 +158,7 @@ func (s *Shipper) Run(ctx context.Context) error {
 			continue
 		}
 		err = s.send(ctx, b)
+		r := restriction(err)
 		switch {
 		case err == nil:
 			bo.Reset()
@@ -170,10 +166,9 @@ func (s *Shipper) Run(ctx context.Context) error {
 			continue
 		case ctx.Err() != nil:
 			return nil
-		case connect.CodeOf(err) == connect.CodeFailedPrecondition && restriction(err) != nil:
+		case r != nil && connect.CodeOf(err) == connect.CodeFailedPrecondition:
 			// Over the entitlement: keep everything, wait for the platform's
 			// retry_after or for a heartbeat answer that lifts it.
-			r := restriction(err)
 			s.SetRestricted(true, r.Reason)
 			wait := 30 * time.Second
 			if d := r.RetryAfter.AsDuration(); d > 0 {
@@ -186,7 +181,7 @@ func (s *Shipper) Run(ctx context.Context) error {
 			case <-time.After(wait):
 			}
 			continue
-		case !transport.Retryable(err) && connect.CodeOf(err) == connect.CodeInvalidArgument:
+		case connect.CodeOf(err) == connect.CodeInvalidArgument:
 			// The platform will never take this batch. Keep it on disk for a
 			// person, and let the queue move on.
 			s.rejected.Add(1)
@@ -247,7 +242,6 @@ func (s *Shipper) send(ctx context.Context, b spool.Batch) error {
 	s.SetRestricted(false, "")
 	s.sentBatches.Add(1)
 	s.sentRecords.Add(uint64(b.Records))
-	s.lastDelivery.Store(time.Now().UnixNano())
 	return nil
 }
 

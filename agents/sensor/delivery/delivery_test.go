@@ -59,18 +59,24 @@ func batch(id string, n int) *runwatchv1.ReportRuntimeRequest {
 	return req
 }
 
-func TestSpoolsWhileDownAndDrainsInOrder(t *testing.T) {
-	rec := &recorder{down: true, reject: "b3"}
+// shipperTo is a shipper with a spool of its own, sending to rec served
+// over HTTP; the server stops with the test.
+func shipperTo(t *testing.T, rec *recorder) *Shipper {
+	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle(runwatchv1connect.NewSensorServiceHandler(rec))
 	srv := httptest.NewServer(mux)
-	defer srv.Close()
-
+	t.Cleanup(srv.Close)
 	sp, err := spool.Open(t.TempDir(), 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sh := NewShipper(runwatchv1connect.NewSensorServiceClient(srv.Client(), srv.URL), sp, slog.New(slog.DiscardHandler))
+	return NewShipper(runwatchv1connect.NewSensorServiceClient(srv.Client(), srv.URL), sp, slog.New(slog.DiscardHandler))
+}
+
+func TestSpoolsWhileDownAndDrainsInOrder(t *testing.T) {
+	rec := &recorder{down: true, reject: "b3"}
+	sh := shipperTo(t, rec)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- sh.Run(ctx) }()
@@ -115,15 +121,7 @@ func TestSpoolFullIsCounted(t *testing.T) {
 
 func TestRestrictedKeepsRecordsUntilLifted(t *testing.T) {
 	rec := &recorder{restrict: true}
-	mux := http.NewServeMux()
-	mux.Handle(runwatchv1connect.NewSensorServiceHandler(rec))
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	sp, err := spool.Open(t.TempDir(), 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sh := NewShipper(runwatchv1connect.NewSensorServiceClient(srv.Client(), srv.URL), sp, slog.New(slog.DiscardHandler))
+	sh := shipperTo(t, rec)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go sh.Run(ctx)

@@ -12,13 +12,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/runwatch/runwatch/agents/internal/sensortest/privtest"
+	"github.com/runwatch/runwatch/agents/internal/testenv"
 )
 
 // An executable deeper and longer than the kernel's path buffers is still
 // reported: the end of its path, flagged as truncated.
 func TestPathLongerThanTheBuffers(t *testing.T) {
 	privtest.RequireBPF(t)
-	l, err := Load(Options{Logger: privtest.Logger(t)})
+	l, err := Load(Options{Logger: testenv.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,9 +77,6 @@ type FileID struct {
 	Magic uint32
 }
 
-// DevMajorMinor splits the kernel's dev_t.
-func (f FileID) DevMajorMinor() (major, minor uint32) { return f.Dev >> 20, f.Dev & 0xfffff }
-
 // FileFlags describe the file beyond its identity.
 type FileFlags struct {
 	PathTruncated bool // the path was deeper or longer than the kernel buffers

@@ -152,74 +152,51 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 }
 
 func loadFileHooks(mode HookMode, opts Options, shared map[string]*ebpf.Map, cache *btf.Cache) (io.Closer, []link.Link, error) {
-	var (
-		spec  *ebpf.CollectionSpec
-		err   error
-		progs []*ebpf.Program
-	)
 	collOpts := &ebpf.CollectionOptions{MapReplacements: shared, Cache: cache}
+	attachTracing := func(p *ebpf.Program) (link.Link, error) {
+		return link.AttachTracing(link.TracingOptions{Program: p})
+	}
 	switch mode {
 	case HookLSM:
 		if err := bpfLSMEnabled(); err != nil {
 			return nil, nil, err
 		}
-		var objs fileloadLsmObjects
-		if spec, err = loadFileloadLsm(); err == nil {
-			if err = configure(spec, opts); err == nil {
-				err = spec.LoadAndAssign(&objs, collOpts)
-			}
-		}
-		if err != nil {
-			return nil, nil, verifierDetail(err)
-		}
-		progs = []*ebpf.Program{objs.RwLsmFileOpen, objs.RwLsmMmapFile}
-		links, err := attachAll(progs, func(p *ebpf.Program) (link.Link, error) {
+		objs := &fileloadLsmObjects{}
+		return loadAndAttach(loadFileloadLsm, objs, opts, collOpts, func(p *ebpf.Program) (link.Link, error) {
 			return link.AttachLSM(link.LSMOptions{Program: p})
-		})
-		if err != nil {
-			objs.Close()
-			return nil, nil, err
-		}
-		return &objs, links, nil
+		}, func() []*ebpf.Program { return []*ebpf.Program{objs.RwLsmFileOpen, objs.RwLsmMmapFile} })
 	case HookFentry:
-		var objs fileloadFentryObjects
-		if spec, err = loadFileloadFentry(); err == nil {
-			if err = configure(spec, opts); err == nil {
-				err = spec.LoadAndAssign(&objs, collOpts)
-			}
-		}
-		if err != nil {
-			return nil, nil, verifierDetail(err)
-		}
-		progs = []*ebpf.Program{objs.RwFentryFileOpen, objs.RwFentryMmapFile}
-		links, err := attachAll(progs, func(p *ebpf.Program) (link.Link, error) {
-			return link.AttachTracing(link.TracingOptions{Program: p})
-		})
-		if err != nil {
-			objs.Close()
-			return nil, nil, err
-		}
-		return &objs, links, nil
+		objs := &fileloadFentryObjects{}
+		return loadAndAttach(loadFileloadFentry, objs, opts, collOpts, attachTracing,
+			func() []*ebpf.Program { return []*ebpf.Program{objs.RwFentryFileOpen, objs.RwFentryMmapFile} })
 	case HookTracepoint:
-		var objs fileloadTpObjects
-		if spec, err = loadFileloadTp(); err == nil {
-			if err = configure(spec, opts); err == nil {
-				err = spec.LoadAndAssign(&objs, collOpts)
-			}
-		}
-		if err != nil {
-			return nil, nil, verifierDetail(err)
-		}
-		links, err := attachAll([]*ebpf.Program{objs.RwSysExit}, func(p *ebpf.Program) (link.Link, error) {
-			return link.AttachTracing(link.TracingOptions{Program: p})
-		})
-		if err != nil {
-			objs.Close()
-			return nil, nil, err
-		}
-		return &objs, links, nil
+		objs := &fileloadTpObjects{}
+		return loadAndAttach(loadFileloadTp, objs, opts, collOpts, attachTracing,
+			func() []*ebpf.Program { return []*ebpf.Program{objs.RwSysExit} })
 	}
 	return nil, nil, fmt.Errorf("unknown hook mode %d", mode)
+}
+
+// loadAndAttach loads one mode's collection into objs (the bpf2go objects
+// struct), configured like the process hooks, and attaches the programs
+// progs names once loaded. On failure nothing stays loaded or attached.
+func loadAndAttach(load func() (*ebpf.CollectionSpec, error), objs io.Closer, opts Options, collOpts *ebpf.CollectionOptions,
+	attach func(*ebpf.Program) (link.Link, error), progs func() []*ebpf.Program) (io.Closer, []link.Link, error) {
+	spec, err := load()
+	if err == nil {
+		if err = configure(spec, opts); err == nil {
+			err = spec.LoadAndAssign(objs, collOpts)
+		}
+	}
+	if err != nil {
+		return nil, nil, verifierDetail(err)
+	}
+	links, err := attachAll(progs(), attach)
+	if err != nil {
+		objs.Close()
+		return nil, nil, err
+	}
+	return objs, links, nil
 }
 
 func attachAll(progs []*ebpf.Program, attach func(*ebpf.Program) (link.Link, error)) ([]link.Link, error) {

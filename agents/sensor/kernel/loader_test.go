@@ -11,11 +11,12 @@ import (
 	"time"
 
 	"github.com/runwatch/runwatch/agents/internal/sensortest/privtest"
+	"github.com/runwatch/runwatch/agents/internal/testenv"
 )
 
 func TestLoadTracepointAndSeeExec(t *testing.T) {
 	privtest.RequireBPF(t)
-	l, err := Load(Options{Mode: HookAuto, Logger: privtest.Logger(t)})
+	l, err := Load(Options{Mode: HookAuto, Logger: testenv.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

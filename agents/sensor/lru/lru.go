@@ -93,14 +93,3 @@ func (c *Cache[K, V]) Len() int { return c.ll.Len() }
 
 // Cap is the capacity.
 func (c *Cache[K, V]) Cap() int { return c.capacity }
-
-// Range calls fn for every entry, most recent first, until fn returns false.
-// fn must not change the cache.
-func (c *Cache[K, V]) Range(fn func(K, V) bool) {
-	for el := c.ll.Front(); el != nil; el = el.Next() {
-		e := el.Value.(*entry[K, V])
-		if !fn(e.key, e.val) {
-			return
-		}
-	}
-}

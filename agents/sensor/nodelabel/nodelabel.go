@@ -98,7 +98,10 @@ func (c *Client) Labels(ctx context.Context, node string) (map[string]string, er
 	return n.Metadata.Labels, nil
 }
 
-// Disabled says whether the node's labels turn the sensor off.
+// Disabled says whether the node's labels turn the sensor off. It is the
+// one rule for it: the sensor stands down by it and the controller reports
+// sensor_disabled by it. Like the DaemonSet's node affinity (NotIn
+// ["disabled"]), it compares exactly: label values are case-sensitive.
 func Disabled(labels map[string]string) bool {
 	return labels[DisabledLabel] == DisabledValue
 }

@@ -326,14 +326,10 @@ func (id *Identifier) index(roots []string) *Index {
 		key  rootID
 	)
 	for _, r := range roots {
-		f, err := content.OpenInRoot(r, "/")
-		if err != nil {
-			continue
-		}
+		// One stat: /proc/<pid>/root and /proc/self/fd/<n> are links the
+		// kernel resolves to the process's (or pinned) root directory.
 		var st unix.Stat_t
-		err = unix.Fstat(int(f.Fd()), &st)
-		f.Close()
-		if err == nil {
+		if unix.Stat(r, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
 			root, key = r, rootID{uint64(st.Dev), st.Ino}
 			break
 		}
