@@ -8,10 +8,12 @@ import (
 	"github.com/runwatch/runwatch/domain/vuln"
 )
 
-// OSRelease is what package URLs need from /etc/os-release.
+// OSRelease is what Runwatch reads from /etc/os-release: the package
+// URLs' namespace and distro, and the name a node reports.
 type OSRelease struct {
-	ID        string // debian, ubuntu, alpine, ...
-	VersionID string // 12, 22.04, 3.20.3
+	ID         string // debian, ubuntu, alpine, ...
+	VersionID  string // 12, 22.04, 3.20.3
+	PrettyName string // Debian GNU/Linux 12 (bookworm)
 }
 
 // Distro is the purl distro qualifier: "<id>-<version_id>", or "" when
@@ -59,6 +61,8 @@ func ParseOSRelease(r io.Reader) OSRelease {
 			o.ID = strings.ToLower(v)
 		case "VERSION_ID":
 			o.VersionID = v
+		case "PRETTY_NAME":
+			o.PrettyName = v
 		}
 	}
 	return o

@@ -224,3 +224,10 @@ func TestNestedJars(t *testing.T) {
 		}
 	}
 }
+
+func TestParseOSRelease(t *testing.T) {
+	o := ParseOSRelease(strings.NewReader("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nID=Debian\nnot a line\n"))
+	if o != (OSRelease{ID: "debian", VersionID: "12", PrettyName: "Debian GNU/Linux 12 (bookworm)"}) {
+		t.Fatalf("%+v", o)
+	}
+}

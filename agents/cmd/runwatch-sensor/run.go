@@ -33,6 +33,7 @@ import (
 	"github.com/runwatch/runwatch/agents/sensor/kernel"
 	"github.com/runwatch/runwatch/agents/sensor/nodelabel"
 	"github.com/runwatch/runwatch/agents/sensor/spool"
+	"github.com/runwatch/runwatch/domain/pkgid"
 	runwatchv1 "github.com/runwatch/runwatch/proto/gen/runwatch/v1"
 	"github.com/runwatch/runwatch/proto/gen/runwatch/v1/runwatchv1connect"
 )
@@ -297,10 +298,8 @@ func kernelRelease() string {
 // DaemonSet pod reports the node's OS and not its own image's.
 func osImage(procRoot string) string {
 	for _, p := range []string{procRoot + "/1/root/etc/os-release", "/etc/os-release"} {
-		for _, line := range strings.Split(readSmall(p), "\n") {
-			if v, ok := strings.CutPrefix(line, "PRETTY_NAME="); ok {
-				return strings.Trim(v, `"`)
-			}
+		if name := pkgid.ParseOSRelease(strings.NewReader(readSmall(p))).PrettyName; name != "" {
+			return name
 		}
 	}
 	return ""
